@@ -1,0 +1,33 @@
+"""What the records domain needs from the outside world. Adapters implement these structurally."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from schemas.clinical import RecordQuery, SourcePatient, SourceRecord
+
+
+class GPRecordSource(Protocol):
+    """One GP practice's system: find a patient, fetch the parts of their record a specialty asks for.
+
+    Raises ``adapters.errors.PatientNotFound`` for an unknown patient and the other ``UpstreamError`` kinds
+    for technical failures. A failure of one part of a record (one search) is reported in
+    ``SourceRecord.failures`` rather than raised, so the summary can be marked incomplete.
+    """
+
+    practice_ods: str
+    adapter: str
+
+    async def find_patient(self, nhs_number: str) -> SourcePatient: ...
+
+    async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord: ...
+
+    async def aclose(self) -> None: ...
+
+
+class PatientDirectory(Protocol):
+    """NHS number → the ODS code of the registered practice (None when the directory may not say)."""
+
+    async def registered_practice(self, nhs_number: str) -> str | None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,71 @@
+"""One settings object for the service, read from ``VCLINIC_``-prefixed environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the known default that is refused outside dev mode
+DEV_ISSUER = "vclinic-dev"
+DEV_AUDIENCE = "vclinic"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VCLINIC_", extra="ignore", frozen=True)
+
+    dev_mode: bool = False
+    database_url: str = "sqlite+aiosqlite:///./var/vclinic.db"
+    var_dir: Path = Path("./var")
+    practices_file: Path | None = None
+
+    jwks: str | None = Field(default=None, description="A file path or an https URL of the trusted JWKS")
+    jwt_issuer: str = DEV_ISSUER
+    jwt_audience: str = DEV_AUDIENCE
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_refresh_seconds: int = Field(default=300, ge=1)
+    jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    audit_key: SecretStr = SecretStr(DEV_SECRET)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    workers: int = Field(default=1, ge=1, le=64)
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    egfr_equation: Literal["ckd-epi-2009", "ckd-epi-2021"] = "ckd-epi-2009"
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> Settings:
+        if self.dev_mode:
+            return self
+        for name in ("secret_key", "audit_key"):
+            secret: SecretStr = getattr(self, name)
+            if secret.get_secret_value() == DEV_SECRET:
+                raise ValueError(f"VCLINIC_{name.upper()} must be set to a real secret outside dev mode")
+            if len(secret.get_secret_value()) < 32:
+                raise ValueError(f"VCLINIC_{name.upper()} must be at least 32 characters")
+        if not self.jwks:
+            raise ValueError("VCLINIC_JWKS must name the trusted keys outside dev mode")
+        if self.jwt_issuer == DEV_ISSUER:
+            raise ValueError("VCLINIC_JWT_ISSUER must be set outside dev mode")
+        return self
+
+    @model_validator(mode="after")
+    def _known_database(self) -> Settings:
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ValueError(
+                "VCLINIC_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+psycopg://"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

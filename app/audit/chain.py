@@ -1,0 +1,50 @@
+"""The audit hash chain: each event's hash covers its fields and the previous event's hash.
+
+HMAC-SHA256 under ``VCLINIC_AUDIT_KEY`` rather than a bare hash, so someone who can write to the database
+but does not hold the key cannot rewrite the chain after editing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+import orjson
+
+from app.audit.models import AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+_CHAINED_FIELDS = (
+    "occurred_at",
+    "actor",
+    "role",
+    "organisation",
+    "specialty",
+    "nhs_number",
+    "purpose",
+    "action",
+    "outcome",
+    "status",
+    "request_id",
+    "break_glass_reason",
+    "previous_hash",
+)
+
+
+def _canonical_time(value: datetime) -> str:
+    # SQLite hands datetimes back naive; every stored time is UTC, so normalise before hashing.
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(event: AuditEvent, key: bytes) -> str:
+    fields = {name: getattr(event, name) for name in _CHAINED_FIELDS}
+    fields["occurred_at"] = _canonical_time(event.occurred_at)
+    message = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def head_signature(length: int, last_hash: str, key: bytes) -> str:
+    return hmac.new(key, f"{length}:{last_hash}".encode(), hashlib.sha256).hexdigest()

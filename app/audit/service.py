@@ -1,0 +1,171 @@
+"""Append to, read and verify the audit chain. Appends only: nothing here updates or deletes an event."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlmodel import col
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.audit.chain import GENESIS_HASH, event_hash, head_signature
+from app.audit.models import AuditChainHead, AuditEvent
+from app.auth.principal import Principal
+
+
+@dataclass(slots=True)
+class AuditNote:
+    """What a route says about its access, completed by the outcome when the request ends."""
+
+    purpose: str
+    action: str
+    nhs_number: str | None = None
+    break_glass_reason: str | None = None
+    recorded: bool = False
+
+
+class AuditLog:
+    """Owns the chain's key and the ordering of appends.
+
+    PostgreSQL orders appends across instances by locking the head row from the append to the commit, which
+    ``append`` does last in a unit of work, so the lock is brief. SQLite has one writer at a time and no row
+    locks, so a unit of work that will append holds a process lock from its first statement to its commit:
+    taking it before any database lock means two writers can never wait on each other.
+    """
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], key: bytes, *, sqlite: bool) -> None:
+        self.factory = factory
+        self.key = key
+        self._sqlite = sqlite
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session that commits at the end; appends inside it share its transaction."""
+        async with self._serialised(), self.factory() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[None]:
+        if self._sqlite:
+            async with self._lock:
+                yield
+        else:
+            yield
+
+    async def append(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        note: AuditNote,
+        outcome: str,
+        status: int,
+        request_id: str,
+    ) -> AuditEvent:
+        """Adds the event to the session's transaction; the unit of work commits it with everything else."""
+        head = (
+            await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1).with_for_update())
+        ).scalar_one()
+        event = AuditEvent(
+            occurred_at=datetime.now(UTC),
+            actor=principal.sub,
+            role=principal.role.value,
+            organisation=principal.organisation,
+            specialty=principal.specialty,
+            nhs_number=note.nhs_number,
+            purpose=note.purpose,
+            action=note.action,
+            outcome=outcome,
+            status=status,
+            request_id=request_id,
+            break_glass_reason=note.break_glass_reason,
+            previous_hash=head.last_hash,
+            hash="",
+        )
+        event.hash = event_hash(event, self.key)
+        head.length += 1
+        head.last_hash = event.hash
+        head.signature = head_signature(head.length, head.last_hash, self.key)
+        session.add(event)
+        session.add(head)
+        await session.flush()
+        note.recorded = True
+        return event
+
+
+async def events_for_patient(session: AsyncSession, nhs_number: str, *, limit: int) -> Sequence[AuditEvent]:
+    query = (
+        select(AuditEvent)
+        .where(col(AuditEvent.nhs_number) == nhs_number)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerdict:
+    intact: bool
+    events: int
+    problems: list[str]
+
+
+async def verify_chain(session: AsyncSession, key: bytes, *, batch: int = 5000) -> ChainVerdict:
+    problems: list[str] = []
+    previous = GENESIS_HASH
+    expected_id = 1
+    count = 0
+    last_id = 0
+    while True:
+        rows = (
+            await session.execute(
+                select(AuditEvent)
+                .where(col(AuditEvent.id) > last_id)
+                .order_by(col(AuditEvent.id))
+                .limit(batch)
+            )
+        ).scalars()
+        page = list(rows)
+        if not page:
+            break
+        for event in page:
+            assert event.id is not None
+            if event.id != expected_id:
+                problems.append(f"events {expected_id}..{event.id - 1} are missing")
+            if event.previous_hash != previous:
+                problems.append(f"event {event.id} does not follow the event before it")
+            if not hmac.compare_digest(event_hash(event, key), event.hash):
+                problems.append(f"event {event.id} was altered after it was written")
+            previous = event.hash
+            expected_id = event.id + 1
+            last_id = event.id
+            count += 1
+        session.expunge_all()
+    head = (await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1))).scalar_one_or_none()
+    problems.extend(_head_problems(head, count, previous, key))
+    return ChainVerdict(intact=not problems, events=count, problems=problems)
+
+
+def _head_problems(head: AuditChainHead | None, count: int, last_hash: str, key: bytes) -> list[str]:
+    if head is None:
+        return ["the chain head is missing"]
+    if head.length == 0 and head.signature is None:
+        return [] if count == 0 else ["the chain head was reset"]
+    if head.signature is None or not hmac.compare_digest(
+        head_signature(head.length, head.last_hash, key), head.signature
+    ):
+        return ["the chain head was altered"]
+    if head.length != count or head.last_hash != last_hash:
+        return [f"the chain head records {head.length} events but {count} remain: events were deleted"]
+    return []

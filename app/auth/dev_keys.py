@@ -1,0 +1,71 @@
+"""Development signing key: made on first use in ``./var/``, never shipped, trusted only in dev mode."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jose import jwt
+
+from app.core.config import Settings
+
+PRIVATE_KEY_FILE = "dev-signing-key.pem"
+JWKS_FILE = "dev-jwks.json"
+
+
+def dev_jwks_path(settings: Settings) -> Path:
+    return settings.var_dir / JWKS_FILE
+
+
+def ensure_dev_key(settings: Settings) -> tuple[bytes, str]:
+    """The private key PEM and its kid, generating the pair the first time."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    key_path = settings.var_dir / PRIVATE_KEY_FILE
+    if not key_path.exists():
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+    pem = key_path.read_bytes()
+    loaded = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
+    public_jwk = _public_jwk(loaded.public_key())
+    dev_jwks_path(settings).write_bytes(orjson.dumps({"keys": [public_jwk]}, option=orjson.OPT_INDENT_2))
+    return pem, str(public_jwk["kid"])
+
+
+def _public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+    numbers = public_key.public_numbers()
+    x = _b64(numbers.x.to_bytes(32, "big"))
+    y = _b64(numbers.y.to_bytes(32, "big"))
+    # RFC 7638 thumbprint: the kid changes exactly when the key does.
+    thumbprint = _b64(hashlib.sha256(orjson.dumps({"crv": "P-256", "kty": "EC", "x": x, "y": y})).digest())
+    return {"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": thumbprint, "alg": "ES256", "use": "sig"}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def mint_dev_token(settings: Settings, claims: dict[str, Any], *, lifetime_seconds: int = 8 * 3600) -> str:
+    pem, kid = ensure_dev_key(settings)
+    now = int(time.time())
+    payload = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime_seconds,
+        **{key: value for key, value in claims.items() if value is not None},
+    }
+    return jwt.encode(payload, pem.decode(), algorithm="ES256", headers={"kid": kid})

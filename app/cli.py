@@ -1,0 +1,174 @@
+"""The ``vclinic`` command. Every subcommand reads the same ``VCLINIC_`` settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.core.config import Settings, get_settings
+
+
+class ConfigurationError(SystemExit):
+    def __init__(self, message: str) -> None:
+        print(f"vclinic: configuration error: {message}", file=sys.stderr)
+        super().__init__(2)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "VCLINIC_" + "_".join(str(part) for part in first["loc"]).upper() if first["loc"] else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(f"{name}: {message}" if name else message) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.records.wiring import check_practices_file
+
+    settings = load_settings()
+    try:
+        check_practices_file(settings)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers or settings.workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from app.migrations.runner import migrate_to_head
+
+    migrate_to_head(load_settings())
+    print("database migrated to the latest schema")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from app.auth.dev_keys import mint_dev_token
+    from app.auth.principal import InvalidClaims, Principal
+
+    settings = load_settings()
+    if not settings.dev_mode:
+        raise ConfigurationError("VCLINIC_DEV_MODE: tokens are minted with the development key only")
+    claims = {
+        "sub": args.sub,
+        "role": args.role,
+        "specialty": args.specialty,
+        "ods": args.ods,
+        "name": args.name,
+    }
+    try:
+        Principal.from_claims(claims)
+    except InvalidClaims as exc:
+        print(f"vclinic token: {exc}", file=sys.stderr)
+        return 2
+    print(mint_dev_token(settings, claims, lifetime_seconds=args.lifetime))
+    return 0
+
+
+def _audit_verify(_args: argparse.Namespace) -> int:
+    from app.audit.service import verify_chain
+    from app.core.db import create_engine, session_factory
+
+    settings = load_settings()
+
+    async def verify() -> int:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                verdict = await verify_chain(session, settings.audit_key.get_secret_value().encode())
+        finally:
+            await engine.dispose()
+        for problem in verdict.problems:
+            print(f"audit chain broken: {problem}", file=sys.stderr)
+        if verdict.intact:
+            print(f"audit chain intact: {verdict.events} events")
+        return 0 if verdict.intact else 1
+
+    return asyncio.run(verify())
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from app.openapi_export import current_spec, spec_file_is_current
+
+    if args.check:
+        if spec_file_is_current(Path(args.file)):
+            print(f"{args.file} is up to date")
+            return 0
+        print(f"{args.file} is stale: run `make openapi`", file=sys.stderr)
+        return 1
+    sys.stdout.write(current_spec())
+    return 0
+
+
+def _mock_gp(args: argparse.Namespace) -> int:
+    from adapters.mock_gp import serve_mock_gp
+
+    serve_mock_gp(port=args.port, data_dir=Path(args.data), host=args.host)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vclinic", description="Virtual Clinic service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API and the consultant page")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=None)
+    serve.set_defaults(handler=_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=_migrate)
+
+    token = commands.add_parser("token", help="mint a development token (dev mode only)")
+    token.add_argument("--role", required=True, choices=["consultant", "gp", "gp-system", "admin"])
+    token.add_argument("--sub", default="dev-user")
+    token.add_argument("--specialty")
+    token.add_argument("--ods")
+    token.add_argument("--name")
+    token.add_argument("--lifetime", type=int, default=8 * 3600, help="seconds")
+    token.set_defaults(handler=_token)
+
+    audit = commands.add_parser("audit", help="audit trail tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain").set_defaults(handler=_audit_verify)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI spec, or --check the exported file")
+    openapi.add_argument("--check", action="store_true")
+    openapi.add_argument("--file", default="openapi/openapi.json")
+    openapi.set_defaults(handler=_openapi)
+
+    mock_gp = commands.add_parser("mock-gp", help="run a mock GP FHIR server for tests and demos")
+    mock_gp.add_argument("--port", type=int, required=True)
+    mock_gp.add_argument("--data", required=True, help="a folder of FHIR R4 JSON files")
+    mock_gp.add_argument("--host", default="127.0.0.1")
+    mock_gp.set_defaults(handler=_mock_gp)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The application factory and its lifespan: every long-lived resource is made and closed here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from app.audit.middleware import AuditMiddleware
+from app.audit.router import router as audit_router
+from app.audit.service import AuditLog
+from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
+from app.auth.keys import KeySet
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, session_factory
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.request_context import RequestContextMiddleware
+from app.records.wiring import build_practice_network
+from app.specialties.router import router as specialties_router
+
+
+def _key_sources(settings: Settings) -> list[str]:
+    sources = [settings.jwks] if settings.jwks else []
+    if settings.dev_mode:
+        ensure_dev_key(settings)
+        sources.append(str(dev_jwks_path(settings)))
+    return sources
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    factory = session_factory(engine)
+    jwks_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+    network = build_practice_network(settings)
+    app.state.engine = engine
+    app.state.session_factory = factory
+    app.state.audit_log = AuditLog(
+        factory, settings.audit_key.get_secret_value().encode(), sqlite=settings.is_sqlite
+    )
+    app.state.key_set = KeySet(
+        _key_sources(settings),
+        client=jwks_client,
+        max_age_seconds=settings.jwks_refresh_seconds,
+        min_refresh_seconds=settings.jwks_min_refresh_seconds,
+    )
+    app.state.practices = network
+    app.state.directory = network.directory
+    try:
+        yield
+    finally:
+        await network.aclose()
+        await jwks_client.aclose()
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Virtual Clinic",
+        version="0.1.0",
+        summary="GP record summaries for virtual clinics, and the advice that flows back to the practice.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(AuditMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(audit_router)
+    app.include_router(specialties_router)
+    return app

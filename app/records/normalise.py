@@ -1,0 +1,339 @@
+"""From what an adapter fetched (``SourceRecord``) to the canonical ``ClinicalRecord``.
+
+The rules, with their source:
+- results, medicines and problems recorded in error are skipped (CLINICAL.md "Units and codes"): observation
+  status ``entered-in-error`` or ``cancelled``, the same for medications, and condition verification status
+  ``entered-in-error``;
+- confidential items are withheld and counted with those the practice withheld upstream;
+- codes map to analytes through ``codes``; units convert through ``units``; values outside the plausible range
+  are dropped and counted, with warnings that name the analyte and the count, never the patient;
+- blood-pressure panels split into ``BloodPressure``; standalone systolic and diastolic results taken at the
+  same moment are paired;
+- comparators (``>90``) are kept; every item carries its provenance; series are sorted oldest first.
+
+This is the hot path (a long-standing patient has thousands of results), so the loop does one tuple-keyed dict
+lookup per coding and per unit, converts with a precomputed ``UnitConversion`` and builds no pydantic models.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from operator import attrgetter
+
+from app.records.codes import ANALYTE_BY_CODE, analyte_of
+from app.records.units import PLAUSIBLE_RANGES, UnitConversion, conversion_for
+from schemas.clinical import (
+    CANONICAL_UNITS,
+    Analyte,
+    BloodPressure,
+    ClinicalRecord,
+    Coding,
+    Condition,
+    Measurement,
+    Medication,
+    Patient,
+    Provenance,
+    SourceCondition,
+    SourceMedication,
+    SourceObservation,
+    SourceQuantity,
+    SourceRecord,
+    SourceStatus,
+)
+
+SKIPPED_STATUSES = frozenset({"entered-in-error", "cancelled"})
+
+_SYSTOLIC = Analyte.SYSTOLIC_BP
+_DIASTOLIC = Analyte.DIASTOLIC_BP
+_PANEL = Analyte.BLOOD_PRESSURE_PANEL
+_TAKEN_AT = attrgetter("taken_at")
+_UNKNOWN_UNIT = "unknown-unit"
+_IMPLAUSIBLE = "implausible"
+_NO_VALUE = "no-value"
+_UNDATED = "undated"
+
+
+class _Normaliser:
+    """One record's pass: the per-(analyte, unit) conversions it met and the counts behind its warnings."""
+
+    def __init__(self, source: SourceRecord) -> None:
+        self.practice_ods = source.practice_ods
+        self.adapter = source.adapter
+        self.conversions: dict[tuple[Analyte, str | None], UnitConversion | None] = {}
+        self.dropped: Counter[tuple[Analyte, str]] = Counter()
+        self.unknown_units: defaultdict[Analyte, set[str]] = defaultdict(set)
+        self.measurements: defaultdict[Analyte, list[Measurement]] = defaultdict(list)
+        self.blood_pressures: list[BloodPressure] = []
+        self.systolic: list[Measurement] = []
+        self.diastolic: list[Measurement] = []
+        self.withheld = source.withheld_upstream
+
+    def provenance(self, resource_id: str, code: Coding, unit: str | None) -> Provenance:
+        return Provenance(self.practice_ods, self.adapter, resource_id, code, unit)
+
+    def conversion(self, analyte: Analyte, unit: str | None) -> UnitConversion | None:
+        key = (analyte, unit)
+        try:
+            return self.conversions[key]
+        except KeyError:
+            found = self.conversions[key] = conversion_for(analyte, unit)
+            if found is None:
+                self.unknown_units[analyte].add("no unit" if unit is None else repr(unit[:24]))
+            return found
+
+    def observations(self, observations: list[SourceObservation]) -> None:
+        """The hot loop. A scalar result is mapped, converted and range-checked inline, the same steps as
+        ``measure`` without its call overhead; panels and codes needing a second look go to ``uncommon``."""
+        lookup = ANALYTE_BY_CODE.get
+        conversions = self.conversions
+        dropped = self.dropped
+        practice_ods, adapter = self.practice_ods, self.adapter
+        for observation in observations:
+            if observation.status in SKIPPED_STATUSES:
+                continue
+            if observation.confidential:
+                self.withheld += 1
+                continue
+            analyte = None
+            for code in observation.codings:
+                analyte = lookup((code.system, code.code))
+                if analyte is not None:
+                    break
+            if analyte is None or analyte is _PANEL or observation.components:
+                self.uncommon(observation)
+                continue
+            value = observation.value
+            taken_at = observation.effective
+            if value is None or taken_at is None:
+                dropped[(analyte, _NO_VALUE if value is None else _UNDATED)] += 1
+                continue
+            if taken_at.tzinfo is None:
+                taken_at = taken_at.replace(tzinfo=UTC)  # a bare date, as in _aware
+            unit = observation.unit
+            try:
+                conversion = conversions[(analyte, unit)]
+            except KeyError:
+                conversion = self.conversion(analyte, unit)
+            if conversion is None:
+                dropped[(analyte, _UNKNOWN_UNIT)] += 1
+                continue
+            canonical = (value + conversion.shift) * conversion.scale
+            if not conversion.low <= canonical <= conversion.high:
+                dropped[(analyte, _IMPLAUSIBLE)] += 1
+                continue
+            provenance = Provenance(practice_ods, adapter, observation.resource_id, code, unit)
+            self.file(
+                Measurement(analyte, taken_at, canonical, conversion.unit, provenance, observation.comparator)
+            )
+
+    def uncommon(self, observation: SourceObservation) -> None:
+        """Codes with stray whitespace, blood-pressure panels and results sent as components."""
+        found = analyte_of(observation.codings)
+        if found is None or found[0] is _PANEL or (observation.value is None and observation.components):
+            if observation.components:
+                self.panel(observation, None if found is None else found[1])
+            return
+        analyte, code = found
+        taken_at = _aware(observation.effective)
+        if taken_at is None:
+            self.dropped[(analyte, _UNDATED)] += 1
+            return
+        measurement = self.measure(analyte, code, observation, taken_at, observation.resource_id)
+        if measurement is not None:
+            self.file(measurement)
+
+    def measure(
+        self,
+        analyte: Analyte,
+        code: Coding,
+        quantity: SourceObservation | SourceQuantity,
+        taken_at: datetime,
+        resource_id: str,
+    ) -> Measurement | None:
+        """One value in the canonical unit, or None (and a count) when it cannot be trusted."""
+        if quantity.value is None:
+            self.dropped[(analyte, _NO_VALUE)] += 1
+            return None
+        conversion = self.conversion(analyte, quantity.unit)
+        if conversion is None:
+            self.dropped[(analyte, _UNKNOWN_UNIT)] += 1
+            return None
+        canonical = conversion.convert(quantity.value)
+        if not conversion.plausible(canonical):
+            self.dropped[(analyte, _IMPLAUSIBLE)] += 1
+            return None
+        provenance = self.provenance(resource_id, code, quantity.unit)
+        return Measurement(analyte, taken_at, canonical, conversion.unit, provenance, quantity.comparator)
+
+    def file(self, measurement: Measurement) -> None:
+        """Systolic and diastolic readings wait to be paired; everything else joins its series."""
+        analyte = measurement.analyte
+        if analyte is _SYSTOLIC:
+            self.systolic.append(measurement)
+        elif analyte is _DIASTOLIC:
+            self.diastolic.append(measurement)
+        else:
+            self.measurements[analyte].append(measurement)
+
+    def panel(self, observation: SourceObservation, code: Coding | None) -> None:
+        """A reading sent as one observation with systolic and diastolic components."""
+        components = [
+            (found[0], found[1], component)
+            for component in observation.components
+            if (found := analyte_of(component.codings)) is not None and found[0] in (_SYSTOLIC, _DIASTOLIC)
+        ]
+        taken_at = _aware(observation.effective)
+        if taken_at is None:
+            for analyte, _, _ in components:
+                self.dropped[(analyte, _UNDATED)] += 1
+            return
+        readings = {
+            analyte: self.measure(analyte, component_code, component, taken_at, observation.resource_id)
+            for analyte, component_code, component in components
+        }
+        systolic, diastolic = readings.get(_SYSTOLIC), readings.get(_DIASTOLIC)
+        if systolic is not None and diastolic is not None:
+            header = code if code is not None else _first_coding(observation)
+            provenance = self.provenance(observation.resource_id, header, systolic.provenance.unit)
+            self.blood_pressures.append(BloodPressure(taken_at, systolic.value, diastolic.value, provenance))
+            return
+        for reading in (systolic, diastolic):
+            if reading is not None:
+                self.file(reading)
+
+    def pair_standalone_readings(self) -> None:
+        """Pair systolic and diastolic results taken at the same moment; the rest stay single measurements."""
+        waiting: defaultdict[datetime, list[Measurement]] = defaultdict(list)
+        for diastolic in self.diastolic:
+            waiting[diastolic.taken_at].append(diastolic)
+        unpaired_systolic: list[Measurement] = []
+        for systolic in self.systolic:
+            partners = waiting.get(systolic.taken_at)
+            if not partners:
+                unpaired_systolic.append(systolic)
+                continue
+            diastolic = partners.pop(0)
+            # Provenance names one resource; a pair made of two names both, systolic first.
+            provenance = self.provenance(
+                f"{systolic.provenance.resource_id}+{diastolic.provenance.resource_id}",
+                systolic.provenance.code,
+                systolic.provenance.unit,
+            )
+            self.blood_pressures.append(
+                BloodPressure(systolic.taken_at, systolic.value, diastolic.value, provenance)
+            )
+        if unpaired_systolic:
+            self.measurements[_SYSTOLIC].extend(unpaired_systolic)
+        unpaired_diastolic = [reading for partners in waiting.values() for reading in partners]
+        if unpaired_diastolic:
+            self.measurements[_DIASTOLIC].extend(unpaired_diastolic)
+
+    def medications(self, medications: list[SourceMedication]) -> list[Medication]:
+        kept = []
+        for medication in medications:
+            if medication.status in SKIPPED_STATUSES:
+                continue
+            if medication.confidential:
+                self.withheld += 1
+                continue
+            code = medication.codings[0] if medication.codings else Coding("", "", medication.name)
+            kept.append(
+                Medication(
+                    medication.name,
+                    medication.codings,
+                    medication.status,
+                    medication.authored_on,
+                    medication.dosage,
+                    self.provenance(medication.resource_id, code, None),
+                )
+            )
+        return kept
+
+    def conditions(self, conditions: list[SourceCondition]) -> list[Condition]:
+        kept = []
+        for condition in conditions:
+            if condition.verification_status == "entered-in-error":
+                continue
+            if condition.confidential:
+                self.withheld += 1
+                continue
+            code = condition.codings[0] if condition.codings else Coding("", "")
+            display = next((coding.display for coding in condition.codings if coding.display), None)
+            provenance = self.provenance(condition.resource_id, code, None)
+            kept.append(
+                Condition(condition.codings, display, condition.clinical_status, condition.onset, provenance)
+            )
+        return kept
+
+    def warnings(self) -> list[str]:
+        messages = []
+        for (analyte, reason), count in sorted(self.dropped.items()):
+            messages.append(_drop_warning(analyte, reason, count, self.unknown_units.get(analyte, set())))
+        if self.withheld:
+            noun = "item" if self.withheld == 1 else "items"
+            messages.append(f"{self.withheld} confidential {noun} withheld by the practice")
+        return messages
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # FHIR requires an offset whenever a time is given, so a naive value is a bare date: read it as UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _first_coding(observation: SourceObservation) -> Coding:
+    return observation.codings[0] if observation.codings else Coding("", "")
+
+
+def _results(count: int) -> str:
+    return "1 result" if count == 1 else f"{count} results"
+
+
+def _drop_warning(analyte: Analyte, reason: str, count: int, units: set[str]) -> str:
+    if reason == _IMPLAUSIBLE:
+        bounds = PLAUSIBLE_RANGES[analyte]
+        return (
+            f"{analyte}: {_results(count)} outside the plausible range {bounds.low:g}-{bounds.high:g} "
+            f"{CANONICAL_UNITS[analyte]} dropped (wrong unit or magnitude)"
+        )
+    if reason == _UNKNOWN_UNIT:
+        return f"{analyte}: {_results(count)} in an unrecognised unit ({', '.join(sorted(units))}) dropped"
+    if reason == _NO_VALUE:
+        return f"{analyte}: {_results(count)} without a numeric value ignored"
+    return f"{analyte}: {_results(count)} without a date ignored"
+
+
+def _source_status(source: SourceRecord) -> SourceStatus:
+    if not source.failures:
+        return SourceStatus(source.practice_ods, source.adapter, "ok")
+    failed = ", ".join(f"{failure.part} ({failure.detail})" for failure in source.failures)
+    return SourceStatus(source.practice_ods, source.adapter, "partial", f"failed: {failed}")
+
+
+def normalise_record(source: SourceRecord) -> ClinicalRecord:
+    """The canonical record for one practice's answer: mapped, converted, filtered, counted and sorted."""
+    normaliser = _Normaliser(source)
+    normaliser.observations(source.observations)
+    normaliser.pair_standalone_readings()
+    medications = normaliser.medications(source.medications)
+    conditions = normaliser.conditions(source.conditions)
+    measurements = dict(normaliser.measurements)
+    for series in measurements.values():
+        series.sort(key=_TAKEN_AT)
+    normaliser.blood_pressures.sort(key=_TAKEN_AT)
+    patient = source.patient
+    return ClinicalRecord(
+        patient=Patient(patient.nhs_number, patient.name, patient.birth_date, patient.sex),
+        measurements=measurements,
+        blood_pressures=normaliser.blood_pressures,
+        medications=medications,
+        conditions=conditions,
+        sources=[_source_status(source)],
+        warnings=[*source.upstream_warnings, *normaliser.warnings()],
+        withheld_confidential=normaliser.withheld,
+        dropped_implausible=sum(
+            count for (_, reason), count in normaliser.dropped.items() if reason == _IMPLAUSIBLE
+        ),
+    )

@@ -1,0 +1,114 @@
+"""The practices file (``VCLINIC_PRACTICES_FILE``): which GP systems we read and how advice reaches them."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+
+
+class PracticeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    adapter: Literal["fhir-r4", "gp-connect", "demo"]
+    base_url: str | None = None
+    nhs_number_system: str = "https://fhir.nhs.uk/Id/nhs-number"
+    delivery: Literal["mesh", "fhir-r4", "feed"] = "feed"
+    delivery_url: str | None = Field(
+        default=None, description="FHIR endpoint for pushed advice; base_url if unset"
+    )
+    mesh_mailbox: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_concurrent_requests: int = Field(default=8, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _complete(self) -> PracticeConfig:
+        if self.adapter != "demo" and not self.base_url:
+            raise ValueError(f"adapter {self.adapter} needs base_url")
+        if self.delivery == "mesh" and not self.mesh_mailbox:
+            raise ValueError("delivery = mesh needs mesh_mailbox")
+        if self.delivery == "fhir-r4" and not (self.delivery_url or self.base_url):
+            raise ValueError("delivery = fhir-r4 needs delivery_url or base_url")
+        return self
+
+
+class MeshConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    mailbox: str
+    password: SecretStr
+    shared_key: SecretStr
+    verify: bool | str = True
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    workflow_id: str = "GPCONNECT_SEND_DOCUMENT"
+    sender_ods: str = "RKEVC"
+    sender_name: str = "Virtual Clinic"
+
+
+class DirectoryConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    adapter: Literal["pds", "registry", "static"] = "static"
+    base_url: str | None = None
+    patients: dict[str, str] = Field(default_factory=dict, description="NHS number → ODS code (static)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> DirectoryConfig:
+        if self.adapter == "pds" and not self.base_url:
+            raise ValueError("directory adapter pds needs base_url")
+        return self
+
+
+class PracticesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    practices: dict[str, PracticeConfig]
+    mesh: MeshConfig | None = None
+    directory: DirectoryConfig = DirectoryConfig()
+
+    @field_validator("practices")
+    @classmethod
+    def _ods_codes(cls, practices: dict[str, PracticeConfig]) -> dict[str, PracticeConfig]:
+        for ods in practices:
+            if not ODS_CODE.match(ods):
+                raise ValueError(f"{ods!r} is not an ODS code")
+        return practices
+
+    @model_validator(mode="after")
+    def _mesh_when_needed(self) -> PracticesFile:
+        if self.mesh is None and any(p.delivery == "mesh" for p in self.practices.values()):
+            raise ValueError("a practice delivers by mesh but there is no [mesh] section")
+        return self
+
+
+class PracticesFileError(ValueError):
+    pass
+
+
+def load_practices_file(path: Path) -> PracticesFile:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PracticesFileError(f"VCLINIC_PRACTICES_FILE ({path}): {exc}") from None
+    try:
+        return PracticesFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PracticesFileError(f"VCLINIC_PRACTICES_FILE ({path}): {where}: {first['msg']}") from None

@@ -1,0 +1,1 @@
+"""Nephrology: eGFR, albuminuria, KDIGO, KFRE, AKI and the NICE NG203 referral criteria."""

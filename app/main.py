@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
+from app.advice.router import router as advice_router
 from app.audit.middleware import AuditMiddleware
 from app.audit.router import router as audit_router
 from app.audit.service import AuditLog
@@ -20,6 +20,8 @@ from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.request_context import RequestContextMiddleware
+from app.outbox.router import router as outbox_router
+from app.outbox.wiring import build_outbox_worker
 from app.records.wiring import build_practice_network
 from app.specialties.router import router as specialties_router
 
@@ -52,9 +54,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.practices = network
     app.state.directory = network.directory
+    outbox_worker, deliveries = build_outbox_worker(settings, factory, network.practices, network.mesh)
+    app.state.outbox_worker = outbox_worker
+    if settings.outbox_dispatcher_enabled:
+        outbox_worker.start()
     try:
         yield
     finally:
+        await outbox_worker.stop()
+        await deliveries.aclose()
         await network.aclose()
         await jwks_client.aclose()
         await engine.dispose()
@@ -67,7 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Virtual Clinic",
         version="0.1.0",
         summary="GP record summaries for virtual clinics, and the advice that flows back to the practice.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -77,4 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(audit_router)
     app.include_router(specialties_router)
+    app.include_router(advice_router)
+    app.include_router(outbox_router)
     return app

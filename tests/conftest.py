@@ -23,21 +23,32 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     databases.require_postgres()
-    with databases.postgres_template() as name:
-        yield name
+    with databases.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return databases.sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database; every test that takes it runs once on each engine."""
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty, migrated database; every test that takes it runs once on each engine."""
     if request.param == "sqlite":
-        yield databases.sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
-        return
-    template: str = request.getfixturevalue("postgres_template")
-    with databases.postgres_copy(template) as url:
-        yield url
+        url: str = request.getfixturevalue("sqlite_url")
+        return url
+    url = request.getfixturevalue("postgres_url")
+    databases.reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def app_database_url(sqlite_url: str) -> str:
+    """The app's database: SQLite unless a folder's conftest opts into both engines."""
+    return sqlite_url
 
 
 @pytest.fixture(scope="session")
@@ -46,10 +57,10 @@ def identity(tmp_path_factory: pytest.TempPathFactory) -> IdentityProvider:
 
 
 @pytest.fixture
-def settings(database_url: str, identity: IdentityProvider, tmp_path: Path) -> Settings:
+def settings(app_database_url: str, identity: IdentityProvider, tmp_path: Path) -> Settings:
     return Settings(
         dev_mode=False,
-        database_url=database_url,
+        database_url=app_database_url,
         var_dir=tmp_path / "var",
         jwks=str(identity.jwks_path),
         jwt_issuer=ISSUER,

@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     egfr_equation: Literal["ckd-epi-2009", "ckd-epi-2021"] = "ckd-epi-2009"
 
+    outbox_dispatcher_enabled: bool = Field(
+        default=True, description="Deliver advice from inside the web process; off when `vclinic worker` runs"
+    )
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    outbox_batch_size: int = Field(default=10, ge=1, le=200)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    outbox_backoff_cap_seconds: float = Field(default=1800.0, gt=0)
+    outbox_lease_seconds: float = Field(
+        default=120.0, gt=0, description="How long a claimed delivery is ours before another worker may try"
+    )
+    outbox_mesh_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:
         if self.dev_mode:

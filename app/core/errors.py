@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.errors import (
@@ -114,8 +116,8 @@ def problem_response(
         instance=request.url.path if request is not None else None,
         **extra,
     )
-    return ORJSONResponse(
-        problem.model_dump(exclude_none=True),
+    return Response(
+        orjson.dumps(problem.model_dump(mode="json", exclude_none=True)),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

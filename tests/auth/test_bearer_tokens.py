@@ -103,7 +103,7 @@ async def test_a_not_yet_valid_token_is_refused(
     client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:
     token = identity.token(sub="admin-1", role="admin", nbf=int(time.time()) + 3600, lifetime=7200)
-    await _refused(client, token, "not valid")
+    await _refused(client, token, "not yet valid")
 
 
 async def test_a_wrong_issuer_is_refused(client: httpx.AsyncClient, identity: IdentityProvider) -> None:

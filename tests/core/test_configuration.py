@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import Settings
+from app.cli import main
+from app.core.config import Settings, get_settings
 
-ROOT = Path(__file__).parents[2]
 STRONG = "a-real-secret-that-is-long-enough-for-production"
 
 
@@ -54,42 +54,59 @@ def test_dev_mode_accepts_the_defaults() -> None:
     assert Settings(dev_mode=True).secret_key.get_secret_value()
 
 
-def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("VCLINIC_")}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=ROOT,
-    )
+@dataclass
+class StartAttempt:
+    returncode: int
+    stderr: str
 
 
-def test_the_service_refuses_to_start_with_an_unknown_database() -> None:
-    result = _start({"VCLINIC_DEV_MODE": "true", "VCLINIC_DATABASE_URL": "mysql://localhost/x"})
+@pytest.fixture
+def start(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., StartAttempt]:
+    """`vclinic serve` in-process with the given environment; configuration errors stop it before serving."""
+
+    def attempt(env: dict[str, str]) -> StartAttempt:
+        for key in [key for key in os.environ if key.startswith("VCLINIC_")]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        try:
+            with pytest.raises(SystemExit) as stopped:
+                main(["serve", "--port", "0"])
+        finally:
+            get_settings.cache_clear()
+        return StartAttempt(int(stopped.value.code or 0), capsys.readouterr().err)
+
+    return attempt
+
+
+def test_the_service_refuses_to_start_with_an_unknown_database(start: Callable[..., StartAttempt]) -> None:
+    result = start({"VCLINIC_DEV_MODE": "true", "VCLINIC_DATABASE_URL": "mysql://localhost/x"})
     assert result.returncode == 2
     assert "configuration error" in result.stderr
     assert "VCLINIC_DATABASE_URL" in result.stderr
 
 
-def test_the_service_refuses_to_start_with_a_bad_number() -> None:
-    result = _start({"VCLINIC_DEV_MODE": "true", "VCLINIC_WORKERS": "many"})
+def test_the_service_refuses_to_start_with_a_bad_number(start: Callable[..., StartAttempt]) -> None:
+    result = start({"VCLINIC_DEV_MODE": "true", "VCLINIC_WORKERS": "many"})
     assert result.returncode == 2
     assert "VCLINIC_WORKERS" in result.stderr
 
 
-def test_the_service_refuses_to_start_in_production_with_default_secrets() -> None:
-    result = _start({"VCLINIC_JWKS": "/etc/jwks.json", "VCLINIC_JWT_ISSUER": "https://idp.example"})
+def test_the_service_refuses_to_start_in_production_with_default_secrets(
+    start: Callable[..., StartAttempt],
+) -> None:
+    result = start({"VCLINIC_JWKS": "/etc/jwks.json", "VCLINIC_JWT_ISSUER": "https://idp.example"})
     assert result.returncode == 2
     assert "VCLINIC_SECRET_KEY" in result.stderr
 
 
-def test_the_service_refuses_to_start_with_a_broken_practices_file(tmp_path: Path) -> None:
+def test_the_service_refuses_to_start_with_a_broken_practices_file(
+    tmp_path: Path, start: Callable[..., StartAttempt]
+) -> None:
     practices = tmp_path / "practices.toml"
     practices.write_text('[practices.A12345]\nname = "Mile End"\nadapter = "fhir-r4"\n')
-    result = _start({"VCLINIC_DEV_MODE": "true", "VCLINIC_PRACTICES_FILE": str(practices)})
+    result = start({"VCLINIC_DEV_MODE": "true", "VCLINIC_PRACTICES_FILE": str(practices)})
     assert result.returncode == 2
     assert "VCLINIC_PRACTICES_FILE" in result.stderr
     assert "base_url" in result.stderr

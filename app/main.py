@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI
@@ -24,6 +25,10 @@ from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.wiring import build_practice_network
 from app.specialties.router import router as specialties_router
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _key_sources(settings: Settings) -> list[str]:
@@ -78,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = utc_now
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -1,0 +1,116 @@
+"""Builds the practice network from the practices file: one record source per practice, one directory.
+
+Each practice gets its own ``httpx.AsyncClient`` (its own connection pool, timeouts and concurrency limit),
+so a slow practice cannot starve the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import httpx
+from adapters.pds import PdsDirectory, StaticDirectory
+
+from adapters.demo import DEMO_PRACTICE_ODS, DemoSource, demo_registrations
+from adapters.fhir_r4 import FhirR4Source
+from adapters.gp_connect import GpConnectSource
+from app.core.config import Settings
+from app.core.errors import NotFound
+from app.records.ports import GPRecordSource, PatientDirectory
+from app.records.practices import (
+    DirectoryConfig,
+    MeshConfig,
+    PracticeConfig,
+    PracticesFile,
+    load_practices_file,
+)
+
+DEMO_PRACTICES = PracticesFile(
+    practices={
+        DEMO_PRACTICE_ODS: PracticeConfig(name="Mile End Surgery (demo)", adapter="demo", delivery="feed")
+    }
+)
+
+
+@dataclass
+class PracticeNetwork:
+    practices: dict[str, PracticeConfig]
+    sources: dict[str, GPRecordSource]
+    directory: PatientDirectory
+    mesh: MeshConfig | None = None
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def source_for(self, ods: str) -> GPRecordSource:
+        source = self.sources.get(ods)
+        if source is None:
+            raise NotFound(f"practice {ods} is not connected to this service")
+        return source
+
+    async def aclose(self) -> None:
+        for source in self.sources.values():
+            await source.aclose()
+        await self.directory.aclose()
+        for client in self.clients:
+            await client.aclose()
+
+
+def check_practices_file(settings: Settings) -> PracticesFile:
+    """The configured practices, or the demo practice; raises ValueError naming the setting if invalid."""
+    if settings.practices_file is None:
+        return DEMO_PRACTICES
+    return load_practices_file(settings.practices_file)
+
+
+def _client(settings: Settings, practice: PracticeConfig) -> httpx.AsyncClient:
+    timeout = min(practice.timeout_seconds, settings.upstream_timeout_seconds)
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        limits=httpx.Limits(max_connections=practice.max_concurrent_requests),
+    )
+
+
+def _source(
+    ods: str, practice: PracticeConfig, client: httpx.AsyncClient | None, today: date
+) -> GPRecordSource:
+    if practice.adapter == "demo":
+        return DemoSource(practice_ods=ods, today=today)
+    assert client is not None
+    assert practice.base_url is not None
+    if practice.adapter == "gp-connect":
+        return GpConnectSource(practice_ods=ods, base_url=practice.base_url, client=client)
+    return FhirR4Source(
+        practice_ods=ods,
+        base_url=practice.base_url,
+        client=client,
+        nhs_number_system=practice.nhs_number_system,
+    )
+
+
+def _directory(
+    config: DirectoryConfig, practices: dict[str, PracticeConfig], client: httpx.AsyncClient, today: date
+) -> PatientDirectory:
+    if config.adapter == "pds":
+        assert config.base_url is not None
+        return PdsDirectory(config.base_url, client)
+    mapping = dict(config.patients)
+    for ods, practice in practices.items():
+        if practice.adapter == "demo":
+            mapping.update(demo_registrations(ods, today))
+    return StaticDirectory(mapping)
+
+
+def build_practice_network(settings: Settings, *, today: date | None = None) -> PracticeNetwork:
+    today = today or date.today()
+    config = check_practices_file(settings)
+    clients: list[httpx.AsyncClient] = []
+    sources: dict[str, GPRecordSource] = {}
+    for ods, practice in config.practices.items():
+        client = None if practice.adapter == "demo" else _client(settings, practice)
+        if client is not None:
+            clients.append(client)
+        sources[ods] = _source(ods, practice, client, today)
+    directory_client = httpx.AsyncClient(timeout=httpx.Timeout(settings.upstream_timeout_seconds))
+    clients.append(directory_client)
+    directory = _directory(config.directory, config.practices, directory_client, today)
+    return PracticeNetwork(config.practices, sources, directory, config.mesh, clients)

@@ -1,0 +1,35 @@
+"""Practices files for tests that point the app at GP servers running on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def practices_file(
+    directory: Path,
+    *,
+    base_url: str,
+    patients: dict[str, str],
+    ods: str = "A11111",
+    timeout_seconds: float = 5.0,
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    registrations = "\n".join(f'"{nhs}" = "{practice}"' for nhs, practice in patients.items())
+    path = directory / "practices.toml"
+    path.write_text(
+        f"""
+[practices.{ods}]
+name = "Test Practice {ods}"
+adapter = "fhir-r4"
+base_url = "{base_url}"
+delivery = "feed"
+timeout_seconds = {timeout_seconds}
+
+[directory]
+adapter = "static"
+
+[directory.patients]
+{registrations}
+"""
+    )
+    return path

@@ -13,7 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 AdviceOutcome = Literal["return-with-advice", "further-information-required", "converted-to-referral"]
-AdviceRecommendation = Literal["advice-only", "advice-then-refer-if-required", "referral-recommended", "other"]
+AdviceRecommendation = Literal[
+    "advice-only", "advice-then-refer-if-required", "referral-recommended", "other"
+]
 Urgency = Literal["routine", "urgent"]
 
 

@@ -7,7 +7,9 @@ Two layers:
   converted to the canonical ones, withheld and implausible items removed and counted.
 
 Plain slotted dataclasses rather than pydantic models: a record may hold tens of thousands of observations and
-parsing is the hot path; these are built from already-checked data, never from user input.
+parsing is the hot path; these are built from already-checked data, never from user input. The per-result
+types are not frozen: a frozen dataclass sets each field through ``object.__setattr__``, which made
+construction several times slower and was a third of the parse. Nothing mutates them after construction.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class RecordQuery:
 # --- what an adapter returns --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceQuantity:
     """A value with the upstream unit as sent (UCUM code preferred, else the unit text)."""
 
@@ -85,7 +87,7 @@ class SourceQuantity:
     comparator: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceObservation:
     resource_id: str
     codings: tuple[Coding, ...]
@@ -99,7 +101,7 @@ class SourceObservation:
     confidential: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceMedication:
     resource_id: str
     name: str
@@ -110,7 +112,7 @@ class SourceMedication:
     confidential: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceCondition:
     resource_id: str
     codings: tuple[Coding, ...]
@@ -153,7 +155,7 @@ class SourceRecord:
 # --- the canonical record -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Provenance:
     practice_ods: str
     adapter: str
@@ -162,7 +164,7 @@ class Provenance:
     unit: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Measurement:
     """A numeric result in the analyte's canonical unit (see ``CANONICAL_UNITS``)."""
 
@@ -174,7 +176,7 @@ class Measurement:
     comparator: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BloodPressure:
     taken_at: datetime
     systolic: float
@@ -182,7 +184,7 @@ class BloodPressure:
     provenance: Provenance
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Medication:
     name: str
     codings: tuple[Coding, ...]
@@ -192,7 +194,7 @@ class Medication:
     provenance: Provenance
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Condition:
     codings: tuple[Coding, ...]
     display: str | None

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlmodel import col
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from app.audit.chain import GENESIS_HASH, event_hash, head_signature
 from app.audit.models import AuditChainHead, AuditEvent
@@ -152,7 +152,9 @@ async def verify_chain(session: AsyncSession, key: bytes, *, batch: int = 5000) 
             last_id = event.id
             count += 1
         session.expunge_all()
-    head = (await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1))).scalar_one_or_none()
+    head = (
+        await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1))
+    ).scalar_one_or_none()
     problems.extend(_head_problems(head, count, previous, key))
     return ChainVerdict(intact=not problems, events=count, problems=problems)
 

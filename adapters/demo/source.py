@@ -1,0 +1,103 @@
+"""The demo practice as a ``GPRecordSource``, in memory: what ``make run`` reads instead of a GP system."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from adapters.demo.generator import DEMO_PRACTICE_ODS
+from adapters.demo.practice import demo_practice_resources
+from adapters.errors import PatientNotFound
+from adapters.fhir_r4 import parse
+from schemas.clinical import (
+    NHS_NUMBER_SYSTEM,
+    ObservationQuery,
+    RecordQuery,
+    SourceCondition,
+    SourceMedication,
+    SourceObservation,
+    SourcePatient,
+    SourceRecord,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chart:
+    """One patient's record, read once with the FHIR R4 parser."""
+
+    patient: SourcePatient
+    observations: list[SourceObservation]
+    medications: list[SourceMedication]
+    conditions: list[SourceCondition]
+
+
+class DemoSource:
+    """Answers each query the way the practice's FHIR server would: only the codes and dates asked for."""
+
+    adapter = "demo"
+
+    def __init__(self, practice_ods: str = DEMO_PRACTICE_ODS, today: date | None = None) -> None:
+        self.practice_ods = practice_ods
+        self._source = f"practice {practice_ods}"
+        self._charts = _charts(demo_practice_resources(today or date.today()))
+
+    async def aclose(self) -> None:
+        """Nothing to release: the practice lives in memory."""
+
+    async def find_patient(self, nhs_number: str) -> SourcePatient:
+        chart = self._charts.get(nhs_number)
+        if chart is None:
+            raise PatientNotFound(self._source, "no patient with that NHS number")
+        return chart.patient
+
+    async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord:
+        patient = await self.find_patient(nhs_number)
+        chart = self._charts[nhs_number]
+        record = SourceRecord(self.practice_ods, self.adapter, patient)
+        for wanted in query.observations:
+            record.observations.extend(_answering(chart.observations, wanted))
+        if query.include_medications:
+            since = query.medications_since
+            record.medications = [
+                m
+                for m in chart.medications
+                if since is None or (m.authored_on is not None and m.authored_on >= since)
+            ]
+        if query.include_conditions:
+            record.conditions = list(chart.conditions)
+        return record
+
+
+def _answering(observations: list[SourceObservation], wanted: ObservationQuery) -> list[SourceObservation]:
+    """As a FHIR ``code=`` and ``date=ge`` search: a coding in the list, dated on or after ``since``."""
+    codes = {(coding.system, coding.code) for coding in wanted.codes}
+    since = datetime.combine(wanted.since, datetime.min.time(), UTC) if wanted.since else None
+    return [
+        o
+        for o in observations
+        if any((c.system, c.code) in codes for c in o.codings)
+        and (since is None or (o.effective is not None and o.effective >= since))
+    ]
+
+
+def _charts(resources: list[dict[str, Any]]) -> dict[str, _Chart]:
+    by_patient: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    patients: list[SourcePatient] = []
+    for resource in resources:
+        if resource["resourceType"] == "Patient":
+            patients.append(parse.patient(resource, NHS_NUMBER_SYSTEM))
+        elif "subject" in resource:
+            by_patient[resource["subject"]["reference"].removeprefix("Patient/")].append(resource)
+    medications = [r for r in resources if r["resourceType"] == "Medication"]
+    charts = {}
+    for patient in patients:
+        own = by_patient[patient.resource_id]
+        charts[patient.nhs_number] = _Chart(
+            patient,
+            parse.observations(own).items,
+            parse.medications(own + medications).items,
+            parse.conditions(own).items,
+        )
+    return charts

@@ -1,0 +1,180 @@
+"""One resilient way to call any upstream: retries, a circuit breaker, and the project's own errors.
+
+Status handling (the caller sees either an ``httpx.Response`` or an ``UpstreamError``):
+
+    2xx, 4xx other than 401/403/429   returned; the caller decides what a 404 or 422 means
+    401, 403                          UpstreamRefused at once
+    429, 503, connect error           retried (idempotent only), then UpstreamUnavailable
+    502                               retried (idempotent only), then UpstreamBadResponse
+    504, timeout                      retried (idempotent only), then UpstreamTimeout
+    other 5xx, 1xx/3xx, protocol      UpstreamBadResponse at once
+
+The breaker counts a request as failed once its retries are spent, so it opens on an upstream that stays down,
+not on a blip the retries absorbed. Answers of any kind, refusals included, show the upstream is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from asyncio import sleep
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from adapters.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamRefused,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from adapters.http.breaker import CircuitBreaker
+from adapters.http.retry import RetryPolicy
+
+log = logging.getLogger("vclinic.upstream")
+
+_RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Query strings carry NHS numbers and are never logged; some APIs (PDS: GET /Patient/<nhs>) put one in a path.
+_NHS_NUMBER_IN_PATH = re.compile(r"(?<!\d)\d{10}(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: UpstreamError
+    retryable: bool
+    wait: float | None = None
+
+
+def _loggable_path(request: httpx.Request) -> str:
+    return _NHS_NUMBER_IN_PATH.sub("**********", request.url.path)
+
+
+class UpstreamClient:
+    """Sends requests to one upstream (``source`` names it, e.g. "practice A12345"; never patient data)."""
+
+    def __init__(
+        self,
+        source: str,
+        client: httpx.AsyncClient,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self.source = source
+        self._client = client
+        self._retry = retry
+        self._breaker = breaker
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """The upstream's response, or an ``UpstreamError`` as the module's table says.
+
+        Only idempotent requests are retried: a POST that timed out may still have been acted on.
+        """
+        try:
+            request = self._client.build_request(method, url, params=params, headers=headers, content=content)
+        except httpx.InvalidURL:
+            raise UpstreamBadResponse(self.source, f"{method} to an invalid URL") from None
+        if self._breaker is not None and not self._breaker.allow():
+            raise UpstreamUnavailable(self.source, "circuit open after repeated failures; not trying")
+        attempts = self._retry.attempts if idempotent else 1
+        attempt = 1
+        outcome = await self._attempt(request, attempt)
+        while isinstance(outcome, _Failure) and outcome.retryable and attempt < attempts:
+            await sleep(outcome.wait if outcome.wait is not None else self._retry.backoff(attempt))
+            attempt += 1
+            outcome = await self._attempt(request, attempt)
+        return self._settle(outcome)
+
+    def _settle(self, outcome: httpx.Response | _Failure) -> httpx.Response:
+        if isinstance(outcome, httpx.Response):
+            self._record(success=True)
+            return outcome
+        self._record(success=isinstance(outcome.error, UpstreamRefused))
+        raise outcome.error
+
+    def _record(self, *, success: bool) -> None:
+        if self._breaker is None:
+            return
+        if success:
+            self._breaker.record_success()
+        else:
+            self._breaker.record_failure()
+
+    async def _attempt(self, request: httpx.Request, attempt: int) -> httpx.Response | _Failure:
+        path = _loggable_path(request)
+        # The httpx error is not kept as the cause: it holds the request, whose URL holds the NHS number.
+        try:
+            response = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            return self._failed(request, path, attempt, exc, UpstreamTimeout, retryable=True)
+        except httpx.ConnectError as exc:
+            return self._failed(request, path, attempt, exc, UpstreamUnavailable, retryable=True)
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            return self._failed(request, path, attempt, exc, UpstreamBadResponse, retryable=False)
+        return self._classify(request, path, attempt, response)
+
+    def _classify(
+        self, request: httpx.Request, path: str, attempt: int, response: httpx.Response
+    ) -> httpx.Response | _Failure:
+        status = response.status_code
+        self._log(logging.INFO, request, path, status, attempt)
+        if 200 <= status < 300 or (400 <= status < 500 and status not in (401, 403, 429)):
+            return response
+        detail = f"{request.method} {path}: HTTP {status}"
+        if status in (401, 403):
+            return _Failure(UpstreamRefused(self.source, detail), retryable=False)
+        if status not in _RETRYABLE_STATUSES:
+            return _Failure(UpstreamBadResponse(self.source, detail), retryable=False)
+        error_type: type[UpstreamError] = {502: UpstreamBadResponse, 504: UpstreamTimeout}.get(
+            status, UpstreamUnavailable
+        )
+        wait = None
+        if status in _RETRY_AFTER_STATUSES:
+            wait = self._retry.retry_after(response.headers.get("retry-after"))
+        if wait is not None and wait > self._retry.max_delay:
+            return _Failure(error_type(self.source, f"{detail}, retry after {wait:g} s"), retryable=False)
+        return _Failure(error_type(self.source, detail), retryable=True, wait=wait)
+
+    def _failed(
+        self,
+        request: httpx.Request,
+        path: str,
+        attempt: int,
+        exc: Exception,
+        error_type: type[UpstreamError],
+        *,
+        retryable: bool,
+    ) -> _Failure:
+        what = type(exc).__name__
+        self._log(logging.WARNING, request, path, what, attempt)
+        return _Failure(error_type(self.source, f"{request.method} {path}: {what}"), retryable=retryable)
+
+    def _log(self, level: int, request: httpx.Request, path: str, status: int | str, attempt: int) -> None:
+        log.log(
+            level,
+            "%s %s %s -> %s (attempt %d)",
+            self.source,
+            request.method,
+            path,
+            status,
+            attempt,
+            extra={
+                "upstream": self.source,
+                "method": request.method,
+                "path": path,
+                "status": status,
+                "attempt": attempt,
+            },
+        )

@@ -143,7 +143,7 @@ class FhirR4Source:
         resources: list[Any] = []
         url = str(self._base.join(search.resource_type))
         params: dict[str, str] | None = search.params
-        seen: set[str] = set()
+        seen = {str(httpx.URL(url, params=params))}
         for _ in range(self.page_cap):
             page = await self._page(url, params)
             resources.extend(page.resources)

@@ -336,6 +336,20 @@ async def test_a_next_link_back_to_a_page_already_read_is_a_loop(
     assert "loops back" in record.failures[0].detail
 
 
+async def test_a_next_link_back_to_the_first_page_is_a_loop_at_once(
+    gp: respx.MockRouter, http: httpx.AsyncClient
+) -> None:
+    def first_page_again(request: httpx.Request) -> httpx.Response:
+        return searchset(observation("o1"), next_url=str(request.url))
+
+    gp.routes["Observation"].mock(side_effect=first_page_again)
+
+    record = await source(http).fetch_record(NHS, OBSERVATIONS_ONLY)
+
+    assert gp.routes["Observation"].call_count == 1
+    assert "loops back" in record.failures[0].detail
+
+
 async def test_a_next_link_to_another_server_is_not_followed(
     gp: respx.MockRouter, http: httpx.AsyncClient
 ) -> None:

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import httpx
-from adapters.pds import PdsDirectory, StaticDirectory
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.demo import DEMO_PRACTICE_ODS, DemoSource, demo_registrations
 from adapters.fhir_r4 import FhirR4Source
 from adapters.gp_connect import GpConnectSource
+from adapters.pds import PdsDirectory, StaticDirectory
 from app.core.config import Settings
 from app.core.errors import NotFound
 from app.records.ports import GPRecordSource, PatientDirectory
@@ -25,6 +26,7 @@ from app.records.practices import (
     PracticesFile,
     load_practices_file,
 )
+from app.records.registry import RegistryDirectory
 
 DEMO_PRACTICES = PracticesFile(
     practices={
@@ -88,11 +90,17 @@ def _source(
 
 
 def _directory(
-    config: DirectoryConfig, practices: dict[str, PracticeConfig], client: httpx.AsyncClient, today: date
+    config: DirectoryConfig,
+    practices: dict[str, PracticeConfig],
+    client: httpx.AsyncClient,
+    factory: async_sessionmaker[AsyncSession],
+    today: date,
 ) -> PatientDirectory:
     if config.adapter == "pds":
         assert config.base_url is not None
         return PdsDirectory(config.base_url, client)
+    if config.adapter == "registry":
+        return RegistryDirectory(factory)
     mapping = dict(config.patients)
     for ods, practice in practices.items():
         if practice.adapter == "demo":
@@ -100,7 +108,9 @@ def _directory(
     return StaticDirectory(mapping)
 
 
-def build_practice_network(settings: Settings, *, today: date | None = None) -> PracticeNetwork:
+def build_practice_network(
+    settings: Settings, factory: async_sessionmaker[AsyncSession], *, today: date | None = None
+) -> PracticeNetwork:
     today = today or date.today()
     config = check_practices_file(settings)
     clients: list[httpx.AsyncClient] = []
@@ -112,5 +122,5 @@ def build_practice_network(settings: Settings, *, today: date | None = None) -> 
         sources[ods] = _source(ods, practice, client, today)
     directory_client = httpx.AsyncClient(timeout=httpx.Timeout(settings.upstream_timeout_seconds))
     clients.append(directory_client)
-    directory = _directory(config.directory, config.practices, directory_client, today)
+    directory = _directory(config.directory, config.practices, directory_client, factory, today)
     return PracticeNetwork(config.practices, sources, directory, config.mesh, clients)

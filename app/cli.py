@@ -126,6 +126,43 @@ def _mock_gp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from app.core.logging import configure_logging
+    from app.outbox.wiring import run_worker
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    try:
+        attempted = asyncio.run(run_worker(settings, once=args.once))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if args.once:
+        print(f"outbox: {attempted} delivery attempt(s) made")
+    return 0
+
+
+def _outbox_retry(args: argparse.Namespace) -> int:
+    from app.core.db import create_engine, session_factory
+    from app.outbox.service import retry_messages
+
+    settings = load_settings()
+
+    async def retry() -> int:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                return await retry_messages(session, message_ids=args.message or (), all_dead=args.all_dead)
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(retry())
+    print(f"outbox: {count} message(s) queued for delivery again")
+    if args.message and count < len(args.message):
+        print("outbox: some ids are not failed or dead messages; they were left alone", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vclinic", description="Virtual Clinic service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -161,6 +198,18 @@ def _parser() -> argparse.ArgumentParser:
     mock_gp.add_argument("--data", required=True, help="a folder of FHIR R4 JSON files")
     mock_gp.add_argument("--host", default="127.0.0.1")
     mock_gp.set_defaults(handler=_mock_gp)
+
+    worker = commands.add_parser("worker", help="deliver queued advice to practices (the outbox dispatcher)")
+    worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    worker.set_defaults(handler=_worker)
+
+    outbox = commands.add_parser("outbox", help="advice delivery tools")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    retry = outbox_commands.add_parser("retry", help="queue failed or dead deliveries again")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--message", action="append", metavar="ID", help="a message id (repeatable)")
+    which.add_argument("--all-dead", action="store_true", help="every delivery that ran out of retries")
+    retry.set_defaults(handler=_outbox_retry)
     return parser
 
 

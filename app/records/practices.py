@@ -59,6 +59,7 @@ class MeshConfig(BaseModel):
     workflow_id: str = "GPCONNECT_SEND_DOCUMENT"
     sender_ods: str = "RKEVC"
     sender_name: str = "Virtual Clinic"
+    sender_telephone: str | None = Field(default=None, description="The team's number, printed on letters")
 
 
 class DirectoryConfig(BaseModel):

@@ -1,0 +1,52 @@
+"""What the outbox needs from the outside world. Adapters implement these structurally."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.mesh.inbox import InboxItem
+from schemas.advice import AdviceMessage
+
+
+class PracticeDelivery(Protocol):
+    """One way of getting advice into one practice's system.
+
+    ``deliver`` returns the transport's id for the message when it has one (the MESH message id), and raises
+    ``adapters.errors.UpstreamError`` when the practice's system or the transport failed us: the dispatcher
+    tries again later. Receivers deduplicate on ``message.message_id``, so delivering twice is harmless.
+    """
+
+    async def deliver(self, message: AdviceMessage) -> str | None: ...
+
+
+class DeliveryNotConfigured(Exception):
+    """The practice has no delivery of this kind (its settings changed after the advice was queued)."""
+
+
+ResolveDelivery = Callable[[str, str], PracticeDelivery]
+"""``(practice ODS code, channel) → delivery``; raises DeliveryNotConfigured."""
+
+
+class MeshInbox(Protocol):
+    """Our MESH mailbox's inbox: acknowledgements of our letters and MESH's own delivery reports."""
+
+    async def receive(self, limit: int) -> list[InboxItem]: ...
+
+    async def acknowledge(self, mesh_message_id: str) -> None: ...
+
+
+class RecordAcknowledgement(Protocol):
+    """The advice domain's hook for a practice's acknowledgement (``app.advice.service``)."""
+
+    def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        advice_request_id: str,
+        source: str,
+        referral_avoided: bool | None,
+        acknowledged_by: str | None,
+    ) -> Awaitable[object]: ...

@@ -1,0 +1,35 @@
+"""``GET /v1/practices/{ods}/feed``: the practice pulls its advice, in order, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from app.audit.service import AuditNote
+from app.auth.principal import Role
+from app.core.deps import PrincipalDep, SessionDep, audited
+from app.core.errors import Forbidden, Unprocessable
+from app.core.openapi import problem_responses
+from app.outbox.feed import InvalidCursor, feed_page
+from schemas.api.outbox import FeedPagePublic
+
+router = APIRouter(prefix="/v1/practices", tags=["advice delivery"])
+
+
+@router.get("/{ods}/feed", response_model=FeedPagePublic, responses=problem_responses(401, 403, 422, 503))
+async def read_practice_feed(
+    ods: Annotated[str, Path(pattern=r"^[A-Z0-9]{3,10}$", description="The practice's ODS code")],
+    principal: PrincipalDep,
+    session: SessionDep,
+    _note: Annotated[AuditNote, Depends(audited("read the practice's advice feed"))],
+    after: Annotated[str | None, Query(description="The `next_cursor` of the page before")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> FeedPagePublic:
+    """The practice's advice messages in the order they were given, after the cursor."""
+    if principal.role is not Role.ADMIN and not (principal.is_practice and principal.ods == ods):
+        raise Forbidden("only the practice itself and admins may read a practice's feed")
+    try:
+        return await feed_page(session, ods, after=after, limit=limit)
+    except InvalidCursor:
+        raise Unprocessable("`after` is not a cursor this feed gave out") from None

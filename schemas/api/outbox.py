@@ -1,0 +1,46 @@
+"""API models of advice delivery: where each message stands, and the practice's feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from schemas.advice import AdviceMessage
+
+DeliveryChannel = Literal["mesh", "fhir-r4", "feed"]
+DeliveryStatus = Literal["pending", "delivering", "sent", "delivered", "acknowledged", "failed", "dead"]
+
+
+class DeliveryStatusPublic(BaseModel):
+    message_id: str
+    version: int
+    channel: DeliveryChannel
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None = Field(description="Why the last attempt failed; never holds patient data")
+    external_id: str | None = Field(description="The transport's id for the message (MESH message id)")
+    created_at: datetime
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    needs_attention: bool = Field(
+        description="Failed, out of retries, or unacknowledged long after it was sent: a person must look"
+    )
+
+
+class FeedItemPublic(BaseModel):
+    message_id: str = Field(description="Stable across redeliveries: deduplicate on it")
+    advice_request_id: str
+    version: int
+    event_time: datetime = Field(description="When the advice was queued for the practice")
+    advice: AdviceMessage
+
+
+class FeedPagePublic(BaseModel):
+    items: list[FeedItemPublic]
+    next_cursor: str | None = Field(
+        description="Pass as `after` to read on; the same cursor again when there is nothing newer yet"
+    )
+    has_more: bool

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.advice.letter_context import LetterContext
 from app.advice.models import AdviceRequest, AdviceResponse
 from app.advice.service import advance, as_utc, save, utcnow
 from app.advice.states import OUTCOME_EVENTS, AdviceEvent, Side
@@ -25,7 +26,7 @@ from app.outbox.service import enqueue_advice
 from app.records.practices import PracticeConfig
 from app.specialties.base import Specialty
 from app.specialties.registry import get_specialty
-from schemas.advice import AdviceMessage, AdvicePatient, FollowUpAction
+from schemas.advice import AdviceMessage, FollowUpAction
 from schemas.api.advice import AdviceResponseCreate, FollowUpActionCreate
 
 # Due dates are days on the practice's calendar, which is England's, not UTC's.
@@ -75,6 +76,7 @@ async def give_advice_response(
     consultant: Principal,
     submission: AdviceResponseCreate,
     practices: Mapping[str, PracticeConfig],
+    letter: LetterContext,
 ) -> tuple[AdviceResponse, AdviceMessage]:
     """Records the consultant's answer, moves the request on, and queues the message for the practice."""
     specialty = get_specialty(advice_request.specialty)
@@ -100,7 +102,7 @@ async def give_advice_response(
     )
     session.add(response)
     await save(session)
-    message = _advice_message(advice_request, response, actions, specialty, practices)
+    message = _advice_message(advice_request, response, actions, specialty, practices, letter)
     await enqueue_advice(session, message, delivery=_delivery(practices, advice_request.practice_ods))
     return response, message
 
@@ -122,9 +124,9 @@ def _advice_message(
     actions: list[FollowUpAction],
     specialty: Specialty,
     practices: Mapping[str, PracticeConfig],
+    letter: LetterContext,
 ) -> AdviceMessage:
-    """The snapshot the practice receives. The patient's name and birth date are left to the practice's
-    own record, which holds them: fetching the GP record only to send it back would widen the data flow."""
+    """The snapshot the practice receives, with the patient as their practice records them."""
     practice = practices.get(advice_request.practice_ods)
     return AdviceMessage(
         message_id=response.message_id,
@@ -134,7 +136,7 @@ def _advice_message(
         practice_name=practice.name if practice is not None else None,
         specialty=specialty.code,
         specialty_title=specialty.title,
-        patient=AdvicePatient(nhs_number=advice_request.nhs_number),
+        patient=letter.patient,
         question=advice_request.question,
         urgency=advice_request.urgency,
         requested_at=as_utc(advice_request.created_at),
@@ -145,4 +147,5 @@ def _advice_message(
         consultant_name=response.consultant_name,
         consultant_id=response.consultant,
         given_at=as_utc(response.created_at),
+        egfr_chart=letter.chart,
     )

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from schemas.advice import ChartPoint
 from schemas.clinical import Analyte, ClinicalRecord
 
 
@@ -97,3 +98,7 @@ class Specialty(Protocol):
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> BaseModel: ...
 
     def highlights(self, summary: BaseModel) -> SummaryHighlights: ...
+
+    def letter_chart(self, summary: BaseModel) -> list[ChartPoint]:
+        """The series the advice letter charts (eGFR for nephrology); empty where there is none."""
+        ...

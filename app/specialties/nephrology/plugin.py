@@ -15,6 +15,7 @@ from app.specialties.base import (
     SummaryHighlights,
 )
 from app.specialties.nephrology.summary import build_nephrology_summary
+from schemas.advice import ChartPoint
 from schemas.api.nephrology import CriterionStatus, EgfrEquation, NephrologySummary
 from schemas.clinical import Analyte, ClinicalRecord
 
@@ -104,6 +105,10 @@ class Nephrology:
             kfre_five_year_percent=summary.kfre.five_year_percent,
             criteria_met=met,
         )
+
+    def letter_chart(self, summary: BaseModel) -> list[ChartPoint]:
+        assert isinstance(summary, NephrologySummary)
+        return [ChartPoint(date=point.date, value=point.value) for point in summary.egfr.series]
 
 
 NEPHROLOGY = Nephrology()

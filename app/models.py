@@ -1,5 +1,9 @@
-"""Every table model, imported in one place so Alembic sees the whole schema."""
+"""Every table model, imported in one place so Alembic and the tests see the whole schema."""
 
-from app.audit.models import AuditChainHead, AuditEvent
+from app.advice import models as advice_models
+from app.audit import models as audit_models
+from app.clinics import models as clinic_models
+from app.outbox import models as outbox_models
+from app.records import registry as registration_models
 
-__all__ = ["AuditChainHead", "AuditEvent"]
+TABLE_MODULES = (advice_models, audit_models, clinic_models, outbox_models, registration_models)

@@ -24,4 +24,3 @@ class SpecialtyPublic(BaseModel):
     referral_criteria: list[CriterionPublic]
     advice_outcomes: list[str]
     follow_up_actions: list[FollowUpActionPublic]
-

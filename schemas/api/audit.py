@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 
 class AuditEventPublic(BaseModel):
@@ -22,6 +22,12 @@ class AuditEventPublic(BaseModel):
     request_id: str
     break_glass_reason: str | None
     hash: str
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        # Every stored time is UTC; SQLite hands it back without its zone.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AuditTrailPublic(BaseModel):

@@ -31,6 +31,7 @@ async def test_reading_the_trail_is_itself_audited(
     assert event["purpose"] == "read the audit trail"
     assert event["outcome"] == "success"
     assert event["action"] == "GET /v1/audit"
+    assert event["occurred_at"].endswith(("Z", "+00:00"))
     assert len(event["request_id"]) >= 8
 
 

@@ -65,7 +65,8 @@ def kfre_over_5_percent(kfre: KfreAssessment) -> CriterionOutcome:
     five_year, egfr, acr = kfre.five_year_percent, kfre.egfr, kfre.acr
     if five_year is not None and egfr is not None and acr is not None:
         evidence = (
-            f"5-year KFRE {five_year:g}% ({kfre.calibration} calibration) from age {kfre.age_years}, "
+            f"5-year KFRE {_kfre_percent(five_year)}% ({kfre.calibration} calibration) "
+            f"from age {kfre.age_years}, "
             f"eGFR {shown(egfr.value, egfr.comparator)} on {egfr.day}, "
             f"ACR {shown(acr.value, acr.comparator)} mg/mmol on {acr.taken_at.date()}"
         )
@@ -73,6 +74,13 @@ def kfre_over_5_percent(kfre: KfreAssessment) -> CriterionOutcome:
     if egfr is not None and lowest_possible(egfr.value, egfr.comparator) >= KFRE_EGFR_LIMIT:
         return CriterionOutcome(code, NOT_MET, f"no KFRE: {kfre.reason}")
     return CriterionOutcome(code, INSUFFICIENT, f"no KFRE: {kfre.reason}")
+
+
+def _kfre_percent(percent: float) -> str:
+    """One decimal place, except near the threshold, where rounding could hide which side a risk is on."""
+    if abs(percent - KFRE_5Y_THRESHOLD) < 0.05:
+        return f"{percent:.3f}"
+    return f"{percent:.1f}"
 
 
 def _acr_reading(acr: Measurement) -> str:
@@ -208,7 +216,7 @@ def uncontrolled_hypertension_4_drugs(
     """
     code = CriterionCode.UNCONTROLLED_HYPERTENSION_4_DRUGS
     listed = "; ".join(f"{cls} ({', '.join(names)})" for cls, names in classes.items()) or "none"
-    drugs = f"{len(classes)} antihypertensive classes active: {listed}"
+    drugs = f"{len(classes)} antihypertensive {'class' if len(classes) == 1 else 'classes'} active: {listed}"
     if len(classes) < ANTIHYPERTENSIVE_CLASS_COUNT:
         if not record_complete:
             return CriterionOutcome(code, INSUFFICIENT, f"{drugs}; the record is incomplete")

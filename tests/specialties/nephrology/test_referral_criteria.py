@@ -68,13 +68,21 @@ def _kfre(five_year: float | None, *, egfr: float = 40, reason: str | None = Non
 
 
 def test_a_5_year_kfre_above_5_percent_is_met() -> None:
-    assert kfre_over_5_percent(_kfre(5.01)).status is MET
+    outcome = kfre_over_5_percent(_kfre(5.01))
+    assert outcome.status is MET
+    assert outcome.evidence.startswith("5-year KFRE 5.010% ")
+
+
+def test_the_kfre_evidence_rounds_to_one_place_away_from_the_threshold() -> None:
+    assert kfre_over_5_percent(_kfre(7.94422)).evidence.startswith("5-year KFRE 7.9% ")
 
 
 def test_a_5_year_kfre_of_exactly_5_percent_is_not_met() -> None:
     outcome = kfre_over_5_percent(_kfre(5.0))
     assert outcome.status is NOT_MET
-    assert outcome.evidence.startswith("5-year KFRE 5% (non-north-american calibration) from age 60, eGFR 40")
+    assert outcome.evidence.startswith(
+        "5-year KFRE 5.000% (non-north-american calibration) from age 60, eGFR 40"
+    )
 
 
 def test_no_kfre_because_egfr_is_60_or_more_is_not_met() -> None:

@@ -12,9 +12,9 @@ from app.access.relationships import require_record_access
 from app.audit.service import AuditNote
 from app.core.deps import PrincipalDep, SessionDep, SettingsDep, audited
 from app.core.openapi import problem_responses
-from app.records.service import fetch_clinical_record
-from app.specialties.base import Specialty, SummaryContext
+from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES, get_specialty
+from app.specialties.service import build_summary_for
 from schemas.api.specialties import CriterionPublic, FollowUpActionPublic, SpecialtyPublic
 from schemas.nhs_number import NhsNumber
 
@@ -61,8 +61,10 @@ async def read_summary(
     await require_record_access(session, principal, plugin.code, nhs_number, note)
     await session.commit()
     now: datetime = request.app.state.clock()
-    record = await fetch_clinical_record(
-        request.app.state.practices, nhs_number, plugin.needs, today=now.date()
+    return await build_summary_for(
+        network=request.app.state.practices,
+        specialty=plugin,
+        nhs_number=nhs_number,
+        now=now,
+        egfr_equation=settings.egfr_equation,
     )
-    context = SummaryContext(today=now.date(), generated_at=now, egfr_equation=settings.egfr_equation)
-    return plugin.build_summary(record, context)

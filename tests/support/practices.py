@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -31,5 +32,35 @@ adapter = "static"
 [directory.patients]
 {registrations}
 """
+    )
+    return path
+
+
+def practices_file_for(
+    directory: Path,
+    *,
+    practices: Mapping[str, str],
+    patients: Mapping[str, str],
+    timeout_seconds: float = 5.0,
+    max_concurrent_requests: int = 8,
+) -> Path:
+    """Several practices (ODS code → FHIR base URL) and a static directory placing each patient at one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sections = [
+        f"""
+[practices.{ods}]
+name = "Test Practice {ods}"
+adapter = "fhir-r4"
+base_url = "{base_url}"
+delivery = "feed"
+timeout_seconds = {timeout_seconds}
+max_concurrent_requests = {max_concurrent_requests}
+"""
+        for ods, base_url in practices.items()
+    ]
+    registrations = "\n".join(f'"{nhs}" = "{practice}"' for nhs, practice in patients.items())
+    path = directory / "practices.toml"
+    path.write_text(
+        "".join(sections) + f'\n[directory]\nadapter = "static"\n\n[directory.patients]\n{registrations}\n'
     )
     return path

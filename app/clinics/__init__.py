@@ -1,0 +1,1 @@
+"""Virtual clinic sessions: a consultant's list of patients and the worklist of their summaries."""

@@ -1,0 +1,89 @@
+"""Clinic rows as the API shows them. Times go out as UTC with their offset on every engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from app.clinics.models import Clinic, ClinicEntry
+from app.clinics.worklist import WorklistRow
+from schemas.api.clinics import (
+    ClinicConsultant,
+    ClinicDetailPublic,
+    ClinicEntryPublic,
+    ClinicPublic,
+    ClinicStatus,
+    EntryStatus,
+    SummaryAvailability,
+    SummaryHighlightsPublic,
+    WorklistEntryPublic,
+    WorklistPublic,
+    WorklistSummaryPublic,
+)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back naive; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def clinic_public(clinic: Clinic) -> ClinicPublic:
+    return ClinicPublic(
+        id=clinic.id,
+        specialty=clinic.specialty,
+        date=clinic.clinic_date,
+        consultant=ClinicConsultant(sub=clinic.consultant_sub, name=clinic.consultant_name),
+        status=ClinicStatus(clinic.status),
+        created_by=clinic.created_by,
+        created_at=_as_utc(clinic.created_at),
+    )
+
+
+def entry_public(entry: ClinicEntry) -> ClinicEntryPublic:
+    return ClinicEntryPublic(
+        id=entry.id,
+        position=entry.position,
+        nhs_number=entry.nhs_number,
+        practice_ods=entry.practice_ods,
+        advice_request_id=entry.advice_request_id,
+        reason=entry.reason,
+        status=EntryStatus(entry.status),
+        added_by=entry.added_by,
+        added_at=_as_utc(entry.added_at),
+    )
+
+
+def clinic_detail_public(clinic: Clinic, entries: Sequence[ClinicEntry]) -> ClinicDetailPublic:
+    return ClinicDetailPublic(
+        **clinic_public(clinic).model_dump(), entries=[entry_public(entry) for entry in entries]
+    )
+
+
+def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
+    practice_ods = row.entry.practice_ods
+    if row.highlighted is None:
+        return WorklistSummaryPublic(
+            status=SummaryAvailability.UNAVAILABLE,
+            practice_ods=practice_ods,
+            generated_at=None,
+            highlights=None,
+            problem=row.problem,
+        )
+    return WorklistSummaryPublic(
+        status=SummaryAvailability.AVAILABLE,
+        practice_ods=practice_ods,
+        generated_at=row.highlighted.generated_at,
+        highlights=SummaryHighlightsPublic.model_validate(asdict(row.highlighted.highlights)),
+        problem=None,
+    )
+
+
+def worklist_public(clinic: Clinic, rows: Sequence[WorklistRow]) -> WorklistPublic:
+    return WorklistPublic(
+        clinic=clinic_public(clinic),
+        entries=[
+            WorklistEntryPublic(**entry_public(row.entry).model_dump(), summary=_summary_public(row))
+            for row in rows
+        ],
+    )

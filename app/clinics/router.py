@@ -1,0 +1,174 @@
+"""The clinic API: open a clinic session, put patients on its list, and read its worklist.
+
+Consultants work with their own specialty's clinics and admins with all; no practice sees them. Importing this
+module registers the relationship a clinic entry gives; including its router brings the worklist's practice
+bounds and highlights cache into the app's lifespan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
+
+from app.access.relationships import register_relationship_check
+from app.audit.service import AuditNote
+from app.auth.principal import Principal, Role
+from app.clinics.audit import WORKLIST_PURPOSE, record_worklist_reads
+from app.clinics.public import clinic_detail_public, clinic_public, entry_public, worklist_public
+from app.clinics.service import (
+    active_entry_in_specialty,
+    add_clinic_entry,
+    clinic_for,
+    create_clinic,
+    entries_of,
+    list_clinics,
+)
+from app.clinics.worklist import WorklistSummaries
+from app.core.config import Settings
+from app.core.deps import AuditedSessionDep, SessionDep, audited, require_roles
+from app.core.openapi import problem_responses
+from app.specialties.registry import get_specialty
+from schemas.api.clinics import (
+    ClinicCreate,
+    ClinicDetailPublic,
+    ClinicEntryCreate,
+    ClinicEntryForPatient,
+    ClinicEntryPublic,
+    ClinicPublic,
+    ClinicStatus,
+    WorklistPublic,
+)
+
+
+@asynccontextmanager
+async def worklist_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One set of practice bounds and one highlights cache for every worklist the app serves."""
+    settings: Settings = app.state.settings
+    app.state.worklist_summaries = WorklistSummaries(
+        practice_concurrency=settings.clinic_practice_concurrency,
+        ttl=dt.timedelta(seconds=settings.clinic_summary_ttl_seconds),
+        # Read on every call, so a clock swapped into the app (tests, simulations) is the one used.
+        clock=lambda: app.state.clock(),
+        egfr_equation=settings.egfr_equation,
+    )
+    yield
+
+
+router = APIRouter(prefix="/v1/clinics", tags=["clinics"], lifespan=worklist_lifespan)
+
+register_relationship_check(active_entry_in_specialty)
+
+ClinicianDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT, Role.ADMIN))]
+ClinicId = Annotated[str, Path(max_length=64, description="The clinic's id")]
+
+_LOCATION = {"Location": {"description": "The new clinic", "schema": {"type": "string"}}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClinicPublic,
+    responses={201: {"headers": _LOCATION}, **problem_responses(401, 403, 422, 503)},
+)
+async def open_clinic(
+    request: Request,
+    response: Response,
+    submission: ClinicCreate,
+    note: Annotated[AuditNote, Depends(audited("open a clinic"))],
+    author: ClinicianDep,
+    session: AuditedSessionDep,
+) -> ClinicPublic:
+    """Open a virtual clinic session for a consultant of the specialty (its consultants and admins)."""
+    clinic = await create_clinic(session, author=author, submission=submission, now=request.app.state.clock())
+    response.headers["Location"] = f"/v1/clinics/{clinic.id}"
+    return clinic_public(clinic)
+
+
+@router.get("", response_model=list[ClinicPublic], responses=problem_responses(401, 403, 422, 503))
+async def browse_clinics(
+    viewer: ClinicianDep,
+    session: SessionDep,
+    on: Annotated[dt.date | None, Query(alias="date", description="Only clinics on this day")] = None,
+    status: Annotated[ClinicStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ClinicPublic]:
+    """Clinics of the consultant's specialty (every specialty for admins), the latest day first."""
+    clinics = await list_clinics(session, viewer=viewer, on=on, status=status, limit=limit)
+    return [clinic_public(clinic) for clinic in clinics]
+
+
+@router.get(
+    "/{clinic_id}", response_model=ClinicDetailPublic, responses=problem_responses(401, 403, 404, 422, 503)
+)
+async def read_clinic(
+    clinic_id: ClinicId,
+    note: Annotated[AuditNote, Depends(audited("read a clinic list"))],
+    viewer: ClinicianDep,
+    session: SessionDep,
+) -> ClinicDetailPublic:
+    """The clinic and every entry on its list, in list order."""
+    clinic = await clinic_for(session, viewer, clinic_id)
+    return clinic_detail_public(clinic, await entries_of(session, clinic.id))
+
+
+@router.post(
+    "/{clinic_id}/entries",
+    status_code=201,
+    response_model=ClinicEntryPublic,
+    responses=problem_responses(401, 403, 404, 409, 422, 502, 503, 504),
+)
+async def add_patient_to_clinic(
+    request: Request,
+    clinic_id: ClinicId,
+    submission: Annotated[ClinicEntryCreate, Body()],
+    note: Annotated[AuditNote, Depends(audited("add a patient to a clinic"))],
+    author: ClinicianDep,
+    session: AuditedSessionDep,
+) -> ClinicEntryPublic:
+    """Put a patient at the end of the list: an open advice request's patient, or an NHS number and reason."""
+    if isinstance(submission, ClinicEntryForPatient):
+        note.nhs_number = submission.nhs_number
+    clinic = await clinic_for(session, author, clinic_id, for_update=True)
+    entry = await add_clinic_entry(
+        session,
+        clinic=clinic,
+        author=author,
+        submission=submission,
+        network=request.app.state.practices,
+        now=request.app.state.clock(),
+    )
+    note.nhs_number = entry.nhs_number
+    return entry_public(entry)
+
+
+@router.get(
+    "/{clinic_id}/worklist",
+    response_model=WorklistPublic,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+async def read_worklist(
+    request: Request,
+    clinic_id: ClinicId,
+    note: Annotated[AuditNote, Depends(audited(WORKLIST_PURPOSE))],
+    viewer: ClinicianDep,
+    session: SessionDep,
+) -> WorklistPublic:
+    """The patients on the list in order, each with their summary's highlights or why it is unavailable."""
+    clinic = await clinic_for(session, viewer, clinic_id)
+    entries = await entries_of(session, clinic.id, active_only=True)
+    # The practices may take seconds to answer; the database connection is not held while they do.
+    await session.commit()
+    summaries: WorklistSummaries = request.app.state.worklist_summaries
+    rows = await summaries.rows(request.app.state.practices, get_specialty(clinic.specialty), entries)
+    await record_worklist_reads(
+        request.app.state.audit_log,
+        principal=viewer,
+        route_note=note,
+        rows=rows,
+        request_id=request.state.request_id,
+    )
+    return worklist_public(clinic, rows)

@@ -1,0 +1,218 @@
+"""Clinics and the patients on their lists: create, find, add to, and the relationship an entry gives.
+
+Functions flush; the caller commits. Least privilege: a consultant works only with their own specialty's
+clinics, an admin with every clinic, and no one else with any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.advice.models import AdviceRequest
+from app.advice.states import TERMINAL_STATUSES
+from app.auth.principal import Principal, Role
+from app.clinics.models import Clinic, ClinicEntry
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.records.service import registered_practice
+from app.records.wiring import PracticeNetwork
+from app.specialties.registry import SPECIALTIES
+from schemas.api.advice import AdviceStatus
+from schemas.api.clinics import (
+    ClinicCreate,
+    ClinicEntryCreate,
+    ClinicEntryFromAdviceRequest,
+    ClinicStatus,
+    EntryStatus,
+)
+
+# An entry on an open clinic's list, other than a removed one, puts the patient in the specialty's care.
+ACTIVE_ENTRY_STATUSES = frozenset(set(EntryStatus) - {EntryStatus.REMOVED})
+
+
+def require_clinic_role(principal: Principal, specialty: str) -> None:
+    """Admins, and the consultants of the clinic's specialty; everyone else is refused."""
+    if principal.role is Role.ADMIN:
+        return
+    if principal.role is Role.CONSULTANT and principal.specialty == specialty:
+        return
+    raise Forbidden(f"only {specialty} consultants and admins may work with this specialty's clinics")
+
+
+async def create_clinic(
+    session: AsyncSession, *, author: Principal, submission: ClinicCreate, now: datetime
+) -> Clinic:
+    """A clinic session for a consultant of the specialty, open and with an empty list."""
+    require_clinic_role(author, submission.specialty)
+    if submission.specialty not in SPECIALTIES:
+        raise Unprocessable(
+            f"no specialty {submission.specialty!r}; available: {', '.join(sorted(SPECIALTIES))}"
+        )
+    clinic = Clinic(
+        specialty=submission.specialty,
+        clinic_date=submission.date,
+        consultant_sub=submission.consultant.sub,
+        consultant_name=submission.consultant.name,
+        status=ClinicStatus.OPEN.value,
+        created_by=author.sub,
+        created_at=now,
+    )
+    session.add(clinic)
+    await session.flush()
+    return clinic
+
+
+def _visible_to(viewer: Principal) -> ColumnElement[bool]:
+    if viewer.role is Role.ADMIN:
+        return true()
+    if viewer.role is Role.CONSULTANT:
+        return col(Clinic.specialty) == viewer.specialty
+    raise Forbidden("only consultants and admins work with clinics")
+
+
+async def list_clinics(
+    session: AsyncSession,
+    *,
+    viewer: Principal,
+    on: date | None = None,
+    status: ClinicStatus | None = None,
+    limit: int = 100,
+) -> Sequence[Clinic]:
+    """The clinics the viewer may see, the latest day first."""
+    query = select(Clinic).where(_visible_to(viewer))
+    if on is not None:
+        query = query.where(col(Clinic.clinic_date) == on)
+    if status is not None:
+        query = query.where(col(Clinic.status) == status.value)
+    query = query.order_by(col(Clinic.clinic_date).desc(), col(Clinic.created_at).desc()).limit(limit)
+    return (await session.execute(query)).scalars().all()
+
+
+async def clinic_for(
+    session: AsyncSession, principal: Principal, clinic_id: str, *, for_update: bool = False
+) -> Clinic:
+    """The clinic, if the principal may work with it; ``for_update`` then holds its row until the commit."""
+    clinic = (await session.execute(select(Clinic).where(col(Clinic.id) == clinic_id))).scalar_one_or_none()
+    if clinic is None:
+        raise NotFound(f"no clinic {clinic_id}")
+    require_clinic_role(principal, clinic.specialty)
+    return await _held(session, clinic_id) if for_update else clinic
+
+
+async def _held(session: AsyncSession, clinic_id: str) -> Clinic:
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks and ignores FOR UPDATE. A no-op UPDATE takes its database write lock first,
+        # so two instances adding to one list take turns instead of both choosing the next position.
+        await session.execute(
+            update(Clinic)
+            .where(col(Clinic.id) == clinic_id)
+            .values(status=col(Clinic.status))
+            .execution_options(synchronize_session=False)
+        )
+    query = select(Clinic).where(col(Clinic.id) == clinic_id).with_for_update()
+    # Read again under the lock: the clinic may have closed since it was first read.
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+
+
+async def entries_of(
+    session: AsyncSession, clinic_id: str, *, active_only: bool = False
+) -> Sequence[ClinicEntry]:
+    """The clinic's entries in list order."""
+    query = select(ClinicEntry).where(col(ClinicEntry.clinic_id) == clinic_id)
+    if active_only:
+        query = query.where(col(ClinicEntry.status).in_([s.value for s in ACTIVE_ENTRY_STATUSES]))
+    return (await session.execute(query.order_by(col(ClinicEntry.position)))).scalars().all()
+
+
+async def add_clinic_entry(
+    session: AsyncSession,
+    *,
+    clinic: Clinic,
+    author: Principal,
+    submission: ClinicEntryCreate,
+    network: PracticeNetwork,
+    now: datetime,
+) -> ClinicEntry:
+    """Puts a patient at the end of an open clinic's list; ``clinic`` should be held for update."""
+    if clinic.status != ClinicStatus.OPEN.value:
+        raise Conflict("the clinic is closed and takes no more patients", current_status=clinic.status)
+    if isinstance(submission, ClinicEntryFromAdviceRequest):
+        advice_request = await _open_request_for(session, clinic, submission.advice_request_id)
+        nhs_number, practice_ods, reason = advice_request.nhs_number, advice_request.practice_ods, None
+        advice_request_id: str | None = advice_request.id
+    else:
+        nhs_number, reason, advice_request_id = submission.nhs_number, submission.reason, None
+        practice_ods = await registered_practice(network, nhs_number)
+    await _refuse_second_entry(session, clinic.id, nhs_number)
+    entry = ClinicEntry(
+        clinic_id=clinic.id,
+        position=await _next_position(session, clinic.id),
+        nhs_number=nhs_number,
+        practice_ods=practice_ods,
+        advice_request_id=advice_request_id,
+        reason=reason,
+        status=EntryStatus.WAITING.value,
+        added_by=author.sub,
+        added_at=now,
+    )
+    session.add(entry)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The clinic's row lock orders this service's writers; the constraints still stop any other writer.
+        raise Conflict("the clinic's list changed while this was being saved; try again") from None
+    return entry
+
+
+async def _open_request_for(session: AsyncSession, clinic: Clinic, advice_request_id: str) -> AdviceRequest:
+    advice_request = await session.get(AdviceRequest, advice_request_id)
+    if advice_request is None:
+        raise Unprocessable(f"no advice request {advice_request_id}")
+    if advice_request.specialty != clinic.specialty:
+        raise Unprocessable(
+            f"the advice request is for {advice_request.specialty}, not this clinic's {clinic.specialty}"
+        )
+    if AdviceStatus(advice_request.status) in TERMINAL_STATUSES:
+        raise Conflict(
+            f"the advice request is {advice_request.status}; only an open request can join a clinic",
+            current_status=advice_request.status,
+        )
+    return advice_request
+
+
+async def _refuse_second_entry(session: AsyncSession, clinic_id: str, nhs_number: str) -> None:
+    query = select(col(ClinicEntry.id)).where(
+        col(ClinicEntry.clinic_id) == clinic_id,
+        col(ClinicEntry.nhs_number) == nhs_number,
+        col(ClinicEntry.status) != EntryStatus.REMOVED.value,
+    )
+    existing = (await session.execute(query)).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict("the patient is already on this clinic's list", entry_id=existing)
+
+
+async def _next_position(session: AsyncSession, clinic_id: str) -> int:
+    query = select(func.max(col(ClinicEntry.position))).where(col(ClinicEntry.clinic_id) == clinic_id)
+    last: int | None = (await session.execute(query)).scalar_one()
+    return (last or 0) + 1
+
+
+async def active_entry_in_specialty(session: AsyncSession, specialty: str, nhs_number: str) -> bool:
+    """The relationship check: the patient is on the list of an open clinic of the consultant's specialty."""
+    query = (
+        select(col(ClinicEntry.id))
+        .join(Clinic, col(Clinic.id) == col(ClinicEntry.clinic_id))
+        .where(
+            col(Clinic.specialty) == specialty,
+            col(Clinic.status) == ClinicStatus.OPEN.value,
+            col(ClinicEntry.nhs_number) == nhs_number,
+            col(ClinicEntry.status).in_([s.value for s in ACTIVE_ENTRY_STATUSES]),
+        )
+        .limit(1)
+    )
+    return (await session.execute(query)).first() is not None

@@ -1,0 +1,29 @@
+"""A specialty's summary of one patient from their GP record: the step every reader of summaries shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from app.records.service import fetch_clinical_record
+from app.records.wiring import PracticeNetwork
+from app.specialties.base import Specialty, SummaryContext
+
+
+async def build_summary_for(
+    *,
+    network: PracticeNetwork,
+    specialty: Specialty,
+    nhs_number: str,
+    now: datetime,
+    egfr_equation: str,
+) -> BaseModel:
+    """The specialty's summary of the patient as of ``now``, assembled live from the GP record.
+
+    Raises ``NotFound`` when no connected practice holds the patient and ``UpstreamError`` when the practice
+    system fails; access checks are the caller's.
+    """
+    record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=now.date())
+    context = SummaryContext(today=now.date(), generated_at=now, egfr_equation=egfr_equation)
+    return specialty.build_summary(record, context)

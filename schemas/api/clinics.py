@@ -1,0 +1,136 @@
+"""API models of virtual clinic sessions: the clinic, the patients on its list, and its worklist.
+
+The status vocabularies live here so that the database, the services and the API spell them one way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from schemas.nhs_number import NhsNumber
+
+
+class ClinicStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class EntryStatus(StrEnum):
+    """Where a patient on a clinic's list stands. ``removed`` entries leave the list but stay on record."""
+
+    WAITING = "waiting"
+    IN_PROGRESS = "in-progress"
+    ADVISED = "advised"
+    UNAVAILABLE = "unavailable"
+    REMOVED = "removed"
+
+
+class SummaryAvailability(StrEnum):
+    AVAILABLE = "available"
+    UNAVAILABLE = "unavailable"
+
+
+def _written_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    # PostgreSQL refuses NUL in text, and no other control character belongs in a name or a reason.
+    if any(character < " " and character not in "\n\t" for character in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+WrittenText = Annotated[str, AfterValidator(_written_text)]
+
+
+class ClinicConsultant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sub: WrittenText = Field(max_length=200, description="The consultant's identity (the token's sub)")
+    name: WrittenText = Field(max_length=200, description="The name the clinic list shows")
+
+
+class ClinicCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    specialty: str = Field(min_length=1, max_length=64, description="A specialty code from /v1/specialties")
+    date: dt.date = Field(description="The day the clinic runs")
+    consultant: ClinicConsultant
+
+
+class ClinicPublic(BaseModel):
+    id: str
+    specialty: str
+    date: dt.date
+    consultant: ClinicConsultant
+    status: ClinicStatus
+    created_by: str
+    created_at: dt.datetime
+
+
+class ClinicEntryFromAdviceRequest(BaseModel):
+    """Puts the patient of an open advice request of the clinic's specialty on the list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    advice_request_id: str = Field(min_length=1, max_length=64)
+
+
+class ClinicEntryForPatient(BaseModel):
+    """Puts a patient on the list by NHS number; the directory names their registered practice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nhs_number: NhsNumber
+    reason: WrittenText = Field(max_length=1000, description="Why the patient is on this clinic's list")
+
+
+ClinicEntryCreate = ClinicEntryFromAdviceRequest | ClinicEntryForPatient
+
+
+class ClinicEntryPublic(BaseModel):
+    id: str
+    position: int = Field(description="The patient's place on the list, from 1")
+    nhs_number: str
+    practice_ods: str
+    advice_request_id: str | None
+    reason: str | None
+    status: EntryStatus
+    added_by: str
+    added_at: dt.datetime
+
+
+class ClinicDetailPublic(ClinicPublic):
+    entries: list[ClinicEntryPublic] = Field(description="Every entry in list order, removed ones included")
+
+
+class SummaryHighlightsPublic(BaseModel):
+    """The headline figures of the specialty's summary; a specialty fills those it has."""
+
+    headline: str | None
+    latest_egfr: float | None
+    egfr_slope_per_year: float | None
+    g_category: str | None
+    a_category: str | None
+    kfre_five_year_percent: float | None
+    criteria_met: list[str] = Field(description="Codes of the referral criteria the patient meets")
+
+
+class WorklistSummaryPublic(BaseModel):
+    status: SummaryAvailability
+    practice_ods: str = Field(description="The practice whose record the summary is built from")
+    generated_at: dt.datetime | None = Field(description="When the highlights were read from the record")
+    highlights: SummaryHighlightsPublic | None
+    problem: str | None = Field(description="Why the summary could not be built, naming the failing practice")
+
+
+class WorklistEntryPublic(ClinicEntryPublic):
+    summary: WorklistSummaryPublic
+
+
+class WorklistPublic(BaseModel):
+    clinic: ClinicPublic
+    entries: list[WorklistEntryPublic] = Field(description="The entries still on the list, in list order")

@@ -1,0 +1,105 @@
+"""The worklist on the demo practice: the highlights, the relationship an entry gives, the audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS
+from app.audit.service import verify_chain
+from tests.clinics.clinic_calls import add_patients, opened, worklist_rows
+from tests.support.identity import IdentityProvider, bearer
+
+
+def _story(fragment: str) -> str:
+    return next(p.nhs_number for p in DEMO_PATIENTS if fragment in p.story)
+
+
+KIDNEY_FAILURE = _story("G5 approaching kidney failure")
+HEAVY_PROTEINURIA = _story("Heavy proteinuria (ACR 85)")
+RAPID_DECLINE = _story("Rapid decline: eGFR 78 to 40")
+NORMAL = _story("Normal kidney function")
+
+
+async def _audit_trail(
+    client: httpx.AsyncClient, identity: IdentityProvider, nhs: str
+) -> list[dict[str, Any]]:
+    response = await client.get("/v1/audit", params={"nhs_number": nhs}, headers=bearer(identity.admin()))
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+async def test_the_worklist_shows_each_patients_highlights_in_list_order(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    order = [KIDNEY_FAILURE, HEAVY_PROTEINURIA, RAPID_DECLINE, NORMAL]
+    await add_patients(client, consultant, clinic_id, order)
+
+    rows = await worklist_rows(client, consultant, clinic_id)
+
+    assert [row["nhs_number"] for row in rows] == order
+    assert all(row["status"] == "waiting" for row in rows)
+    assert {row["summary"]["status"] for row in rows} == {"available"}
+    assert {row["summary"]["practice_ods"] for row in rows} == {DEMO_PRACTICE_ODS}
+    failure, proteinuria, decline, normal = (row["summary"]["highlights"] for row in rows)
+    assert failure["g_category"] == "G5"
+    assert failure["kfre_five_year_percent"] > 5
+    assert "kfre-5y-over-5pct" in failure["criteria_met"]
+    assert proteinuria["a_category"] == "A3"
+    assert "acr-70-or-more" in proteinuria["criteria_met"]
+    assert 35 < decline["latest_egfr"] < 45
+    assert decline["egfr_slope_per_year"] < -15
+    assert "egfr-decline-15-per-year" in decline["criteria_met"]
+    assert normal["g_category"] == "G1"
+    assert normal["criteria_met"] == []
+
+
+async def test_a_clinic_entry_lets_the_specialty_read_the_summary_without_break_glass(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    consultant = identity.consultant(sub="dr-okafor")
+    summary_url = f"/v1/patients/{RAPID_DECLINE}/summaries/nephrology"
+    before = await client.get(summary_url, headers=bearer(consultant))
+    assert before.status_code == 403
+
+    clinic_id = await opened(client, identity.admin())
+    await add_patients(client, identity.admin(), clinic_id, [RAPID_DECLINE])
+
+    after = await client.get(summary_url, headers=bearer(consultant))
+    assert after.status_code == 200, after.text
+    other_specialty = await client.get(
+        summary_url, headers=bearer(identity.consultant(specialty="cardiology"))
+    )
+    assert other_specialty.status_code == 403
+    read = (await _audit_trail(client, identity, RAPID_DECLINE))[0]
+    assert (read["purpose"], read["break_glass_reason"]) == ("read a specialty summary", None)
+
+
+async def test_each_patient_read_for_the_worklist_is_audited(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    await add_patients(client, consultant, clinic_id, [KIDNEY_FAILURE, NORMAL])
+
+    await worklist_rows(client, consultant, clinic_id)
+    await worklist_rows(client, consultant, clinic_id)
+
+    for nhs_number in (KIDNEY_FAILURE, NORMAL):
+        reads = [
+            e for e in await _audit_trail(client, identity, nhs_number) if e["purpose"] == "clinic worklist"
+        ]
+        # The second read is served from the cache, but the consultant still sees the patient's figures.
+        assert len(reads) == 2
+        assert {(e["actor"], e["specialty"], e["outcome"], e["status"]) for e in reads} == {
+            ("dr-lee", "nephrology", "success", 200)
+        }
+        assert {e["action"] for e in reads} == {"GET /v1/clinics/{clinic_id}/worklist"}
+    async with app.state.session_factory() as session:
+        verdict = await verify_chain(session, app.state.audit_log.key)
+    assert verdict.intact, verdict.problems

@@ -15,6 +15,7 @@ from app.audit.router import router as audit_router
 from app.audit.service import AuditLog
 from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
+from app.clinics.router import router as clinics_router
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, session_factory
 from app.core.errors import install_error_handlers
@@ -23,8 +24,11 @@ from app.core.logging import configure_logging
 from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
+from app.records.router import router as registrations_router
 from app.records.wiring import build_practice_network
 from app.specialties.router import router as specialties_router
+from app.web.demo_seed import seed_demo_clinic
+from app.web.setup import install_web
 
 
 def utc_now() -> datetime:
@@ -45,7 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     factory = session_factory(engine)
     jwks_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
-    network = build_practice_network(settings)
+    network = build_practice_network(settings, factory)
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.audit_log = AuditLog(
@@ -61,6 +65,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.directory = network.directory
     outbox_worker, deliveries = build_outbox_worker(settings, factory, network.practices, network.mesh)
     app.state.outbox_worker = outbox_worker
+    if settings.dev_mode and settings.practices_file is None:
+        await seed_demo_clinic(app.state.audit_log, network, now=app.state.clock())
     if settings.outbox_dispatcher_enabled:
         outbox_worker.start()
     try:
@@ -90,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(audit_router)
     app.include_router(specialties_router)
+    app.include_router(registrations_router)
     app.include_router(advice_router)
+    app.include_router(clinics_router)
     app.include_router(outbox_router)
+    install_web(app)
     return app

@@ -1,0 +1,1 @@
+"""The consultant's web pages: sign-in, clinics, worklists, the patient view and the advice form."""

@@ -1,0 +1,160 @@
+"""The demo clinic ``make run`` opens into: today's nephrology clinic for Dr Lee, with the demo practice's
+patients on its list, several of them there because the practice asked for advice.
+
+Seeded through the advice and clinic services, as the practice and the consultant would, and audited like
+any other write. Safe on every restart: a clinic for the demo consultant today means the work is done, and
+a demo patient's advice request still open from an earlier day is put on today's list rather than asked
+again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS
+from app.advice.models import AdviceRequest
+from app.advice.service import create_advice_request, list_advice_requests
+from app.audit.service import AuditLog, AuditNote
+from app.auth.principal import Principal, Role
+from app.clinics.models import Clinic
+from app.clinics.service import add_clinic_entry, create_clinic, list_clinics
+from app.records.wiring import PracticeNetwork
+from schemas.api.advice import AdviceRequestCreate, AdviceStatus
+from schemas.api.clinics import (
+    ClinicConsultant,
+    ClinicCreate,
+    ClinicEntryForPatient,
+    ClinicEntryFromAdviceRequest,
+)
+
+log = logging.getLogger("vclinic.web")
+
+SEED_REQUEST_ID = "demo-seed"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoConsultant:
+    sub: str
+    name: str
+    specialty: str
+
+    def claims(self) -> dict[str, Any]:
+        return {"sub": self.sub, "role": "consultant", "specialty": self.specialty, "name": self.name}
+
+    def principal(self) -> Principal:
+        return Principal(sub=self.sub, role=Role.CONSULTANT, name=self.name, specialty=self.specialty)
+
+
+DEMO_CONSULTANT = DemoConsultant("dr-lee", "Dr Lee", "nephrology")
+DEMO_CONSULTANTS = {DEMO_CONSULTANT.sub: DEMO_CONSULTANT}
+DEMO_PRACTICE_SYSTEM = Principal(sub="demo-practice-system", role=Role.GP_SYSTEM, ods=DEMO_PRACTICE_ODS)
+
+_BY_NAME = {patient.name: patient.nhs_number for patient in DEMO_PATIENTS}
+# The practice's questions, in its own words: the loop a new user follows starts from one of these.
+ADVICE_QUESTIONS = (
+    ("Brian Walsh", "eGFR down from 48 to 36 over four years despite ramipril. Is an SGLT2 increase enough?"),
+    ("Dorothy Clarke", "eGFR now 22 and still on metformin. Should we stop it, and does she need referral?"),
+    ("Helen Baker", "eGFR fell from 78 to 40 in two years. Please advise on investigation and referral."),
+    ("Kwame Mensah", "ACR 85 with BP 146/92 on ramipril. Refer, or optimise treatment first?"),
+    ("Grace Okafor", "BP 150/92 on four agents including spironolactone; potassium 5.1. Next steps?"),
+)
+# Patients the consultant adds from the practices' monthly falling-eGFR search.
+SEARCH_ENTRIES = (
+    ("Patricia Lewis", "eGFR 12 with ACR 150: approaching kidney failure on the practice search"),
+    ("Ian Murray", "eGFR fell by more than 25% within a year on the practice search"),
+    ("Mei Chen", "ACR 60 with haematuria on the practice search"),
+    ("Winston Campbell", "Resistant hypertension with G3a on the practice search"),
+    ("Joyce Wood", "Metformin still prescribed at eGFR 27 on the practice search"),
+)
+
+
+async def seed_demo_clinic(
+    audit_log: AuditLog,
+    network: PracticeNetwork,
+    *,
+    now: datetime,
+    consultant: DemoConsultant = DEMO_CONSULTANT,
+) -> bool:
+    """Opens today's demo clinic with its patients unless it is already open; True when it seeded."""
+    doctor = consultant.principal()
+    async with audit_log.unit_of_work() as session:
+        todays = await list_clinics(session, viewer=doctor, on=now.date())
+        if any(clinic.consultant_sub == doctor.sub for clinic in todays):
+            return False
+        clinic = await create_clinic(
+            session,
+            author=doctor,
+            submission=ClinicCreate(
+                specialty=consultant.specialty,
+                date=now.date(),
+                consultant=ClinicConsultant(sub=doctor.sub, name=consultant.name),
+            ),
+            now=now,
+        )
+        await _audit(audit_log, session, doctor, "open a clinic", None)
+        for name, question in ADVICE_QUESTIONS:
+            request = await _open_request(audit_log, session, network, _BY_NAME[name], question, consultant)
+            submission = ClinicEntryFromAdviceRequest(advice_request_id=request.id)
+            await _add(audit_log, session, network, clinic, doctor, submission, now)
+        for name, reason in SEARCH_ENTRIES:
+            submission_for = ClinicEntryForPatient(nhs_number=_BY_NAME[name], reason=reason)
+            await _add(audit_log, session, network, clinic, doctor, submission_for, now)
+    log.info("demo clinic seeded", extra={"clinic": clinic.id})
+    return True
+
+
+async def _open_request(
+    audit_log: AuditLog,
+    session: AsyncSession,
+    network: PracticeNetwork,
+    nhs_number: str,
+    question: str,
+    consultant: DemoConsultant,
+) -> AdviceRequest:
+    still_open, _ = await list_advice_requests(
+        session,
+        viewer=DEMO_PRACTICE_SYSTEM,
+        status=AdviceStatus.AWAITING_REVIEW,
+        specialty=consultant.specialty,
+        nhs_number=nhs_number,
+        limit=1,
+    )
+    if still_open:
+        return still_open[0]
+    submission = AdviceRequestCreate(
+        nhs_number=nhs_number, specialty=consultant.specialty, question=question, urgency="routine"
+    )
+    created = await create_advice_request(
+        session, author=DEMO_PRACTICE_SYSTEM, submission=submission, network=network
+    )
+    await _audit(audit_log, session, DEMO_PRACTICE_SYSTEM, "request specialist advice", nhs_number)
+    return created
+
+
+async def _add(
+    audit_log: AuditLog,
+    session: AsyncSession,
+    network: PracticeNetwork,
+    clinic: Clinic,
+    doctor: Principal,
+    submission: ClinicEntryFromAdviceRequest | ClinicEntryForPatient,
+    now: datetime,
+) -> None:
+    entry = await add_clinic_entry(
+        session, clinic=clinic, author=doctor, submission=submission, network=network, now=now
+    )
+    await _audit(audit_log, session, doctor, "add a patient to a clinic", entry.nhs_number)
+
+
+async def _audit(
+    audit_log: AuditLog, session: AsyncSession, principal: Principal, purpose: str, nhs_number: str | None
+) -> None:
+    note = AuditNote(purpose=purpose, action="seed the demo clinic", nhs_number=nhs_number)
+    await audit_log.append(
+        session, principal=principal, note=note, outcome="success", status=201, request_id=SEED_REQUEST_ID
+    )

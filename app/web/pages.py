@@ -1,0 +1,164 @@
+"""The consultant's pages: their clinics, a clinic's worklist, and a patient's summary with the advice form.
+
+Each page reads through the same services as the API and is audited like it: the worklist leaves an event
+per patient, the patient view one for the record it reads, and both keep the relationship rule.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, get_args
+
+from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.access.relationships import require_record_access
+from app.advice.access import visible_request
+from app.advice.models import AdviceRequest
+from app.advice.public import response_public, summary_public
+from app.advice.responses import practice_today
+from app.advice.service import list_advice_requests, responses_of
+from app.audit.service import AuditNote
+from app.auth.principal import Principal
+from app.clinics.audit import WORKLIST_PURPOSE, record_worklist_reads
+from app.clinics.public import clinic_public, worklist_public
+from app.clinics.service import clinic_for, entries_of, list_clinics
+from app.clinics.worklist import WorklistSummaries
+from app.core.deps import SessionDep, SettingsDep, audited
+from app.outbox.service import delivery_status_for
+from app.specialties.registry import get_specialty
+from app.specialties.service import build_summary_for
+from app.web.errors import PAGE_TAG
+from app.web.nephrology_view import nephrology_view
+from app.web.session import ConsultantPageDep
+from app.web.templating import render
+from schemas.advice import AdviceRecommendation
+from schemas.api.advice import AdviceRequestSummary, AdviceResponsePublic, AdviceStatus
+from schemas.api.nephrology import NephrologySummary
+from schemas.api.outbox import DeliveryStatusPublic
+from schemas.nhs_number import NhsNumber
+
+router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
+
+ClinicId = Annotated[str, Path(max_length=64)]
+PatientNhsNumber = Annotated[NhsNumber, Path()]
+# The consultant may answer a request awaiting review, and re-issue advice already given.
+ANSWERABLE = frozenset({AdviceStatus.AWAITING_REVIEW, AdviceStatus.ADVICE_GIVEN})
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceHistory:
+    request: AdviceRequestSummary
+    responses: list[AdviceResponsePublic]
+    delivery: list[DeliveryStatusPublic]
+
+
+@router.get("/")
+async def clinic_list_page(request: Request, viewer: ConsultantPageDep, session: SessionDep) -> Response:
+    """The consultant's clinics, the latest day first."""
+    clinics = [clinic_public(clinic) for clinic in await list_clinics(session, viewer=viewer, limit=50)]
+    today = request.app.state.clock().date()
+    return render(request, "clinics.html", {"viewer": viewer, "clinics": clinics, "today": today})
+
+
+@router.get("/clinics/{clinic_id}")
+async def worklist_page(
+    request: Request,
+    clinic_id: ClinicId,
+    note: Annotated[AuditNote, Depends(audited(WORKLIST_PURPOSE))],
+    viewer: ConsultantPageDep,
+    session: SessionDep,
+) -> Response:
+    """The clinic's worklist: each patient with their summary's highlights, or which practice failed."""
+    clinic = await clinic_for(session, viewer, clinic_id)
+    entries = await entries_of(session, clinic.id, active_only=True)
+    questions = await _advice_requests_of(session, viewer, [e.advice_request_id for e in entries])
+    # The practices may take seconds to answer; the database connection is not held while they do.
+    await session.commit()
+    summaries: WorklistSummaries = request.app.state.worklist_summaries
+    specialty = get_specialty(clinic.specialty)
+    rows = await summaries.rows(request.app.state.practices, specialty, entries)
+    await record_worklist_reads(
+        request.app.state.audit_log,
+        principal=viewer,
+        route_note=note,
+        rows=rows,
+        request_id=request.state.request_id,
+    )
+    context = {
+        "viewer": viewer,
+        "worklist": worklist_public(clinic, rows),
+        "advice_requests": questions,
+        "criterion_titles": {c.code: c.title for c in specialty.referral_criteria},
+    }
+    return render(request, "worklist.html", context)
+
+
+async def _advice_requests_of(
+    session: AsyncSession, viewer: Principal, ids: list[str | None]
+) -> dict[str, AdviceRequest]:
+    return {id_: await visible_request(session, viewer, id_) for id_ in ids if id_ is not None}
+
+
+@router.get("/clinics/{clinic_id}/patients/{nhs_number}")
+async def patient_page(
+    request: Request,
+    clinic_id: ClinicId,
+    nhs_number: PatientNhsNumber,
+    note: Annotated[AuditNote, Depends(audited("read a specialty summary"))],
+    viewer: ConsultantPageDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """The patient's specialty summary from the GP record, their advice requests, and the advice form."""
+    clinic = await clinic_for(session, viewer, clinic_id)
+    specialty = get_specialty(clinic.specialty)
+    await require_record_access(session, viewer, specialty.code, nhs_number, note)
+    history = await _advice_history(session, viewer, specialty.code, nhs_number)
+    await session.commit()
+    summary = await build_summary_for(
+        network=request.app.state.practices,
+        specialty=specialty,
+        nhs_number=nhs_number,
+        now=request.app.state.clock(),
+        egfr_equation=settings.egfr_equation,
+    )
+    assert isinstance(summary, NephrologySummary)
+    answerable = next((h.request for h in reversed(history) if h.request.status in ANSWERABLE), None)
+    today = practice_today()
+    context = {
+        "viewer": viewer,
+        "clinic": clinic_public(clinic),
+        "specialty": specialty,
+        "view": nephrology_view(summary, specialty),
+        "history": history,
+        "answerable": answerable,
+        "outcomes": specialty.advice_outcomes,
+        "recommendations": get_args(AdviceRecommendation),
+        "actions": [
+            (action, today + timedelta(days=action.default_due_days or 0))
+            for action in specialty.follow_up_actions
+        ],
+        "idempotency_key": uuid.uuid4().hex,
+        "today": today,
+    }
+    return render(request, "patient.html", context)
+
+
+async def _advice_history(
+    session: AsyncSession, viewer: Principal, specialty: str, nhs_number: str
+) -> list[AdviceHistory]:
+    requests, _ = await list_advice_requests(
+        session, viewer=viewer, specialty=specialty, nhs_number=nhs_number, limit=20
+    )
+    return [
+        AdviceHistory(
+            summary_public(advice_request),
+            [response_public(r) for r in await responses_of(session, advice_request.id)],
+            await delivery_status_for(session, advice_request.id),
+        )
+        for advice_request in requests
+    ]

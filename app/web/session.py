@@ -1,0 +1,53 @@
+"""The consultant's session: the identity provider's token in an HttpOnly cookie, and who may use pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from app.auth.principal import Principal, Role
+from app.core.deps import SESSION_COOKIE, PrincipalDep
+from app.core.errors import Forbidden
+from app.web.csrf import PRESESSION_COOKIE, new_presession_value
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def start_session(request: Request, response: Response, token: str) -> None:
+    """Strict same-site and unreadable by script; the token's own expiry ends the session."""
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/"
+    )
+    response.delete_cookie(PRESESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def ensure_presession(request: Request, response: Response, value: str) -> None:
+    if request.cookies.get(PRESESSION_COOKIE) != value:
+        response.set_cookie(
+            PRESESSION_COOKIE, value, httponly=True, samesite="strict", secure=_secure(request), path="/"
+        )
+
+
+def presession_value(request: Request) -> str:
+    return request.cookies.get(PRESESSION_COOKIE) or new_presession_value()
+
+
+def require_consultant(principal: Principal) -> Principal:
+    if principal.role is not Role.CONSULTANT:
+        raise Forbidden("these pages are for hospital consultants; sign in with a consultant's identity")
+    return principal
+
+
+async def page_consultant(principal: PrincipalDep) -> Principal:
+    return require_consultant(principal)
+
+
+ConsultantPageDep = Annotated[Principal, Depends(page_consultant)]

@@ -1,0 +1,25 @@
+"""Wiring of the pages into the app: routes, static assets, security middleware and page error handling."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.web.advice_form import router as advice_form_router
+from app.web.csrf import ApiCsrfMiddleware
+from app.web.errors import install_page_error_handlers
+from app.web.pages import router as pages_router
+from app.web.security import SecurityHeadersMiddleware
+from app.web.sign_in import router as sign_in_router
+from app.web.templating import STATIC_DIR
+
+
+def install_web(app: FastAPI) -> None:
+    """Call after the API's error handlers and middleware: these wrap them."""
+    install_page_error_handlers(app)
+    app.include_router(sign_in_router)
+    app.include_router(pages_router)
+    app.include_router(advice_form_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ApiCsrfMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)

@@ -1,0 +1,88 @@
+"""Signing in and out: a token from the organisation's identity provider, or a demo identity in dev mode."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from app.auth.dev_keys import mint_dev_token
+from app.auth.keys import KeySet
+from app.auth.tokens import verify_bearer_token
+from app.core.deps import SettingsDep
+from app.core.errors import Forbidden, NotFound, Unauthorised
+from app.web.csrf import CsrfChecked
+from app.web.demo_seed import DEMO_CONSULTANTS
+from app.web.errors import PAGE_TAG
+from app.web.session import (
+    end_session,
+    ensure_presession,
+    presession_value,
+    require_consultant,
+    start_session,
+)
+from app.web.templating import render
+
+router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
+
+
+def _sign_in_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
+    presession = presession_value(request)
+    settings = request.app.state.settings
+    response = render(
+        request,
+        "sign_in.html",
+        {"dev_mode": settings.dev_mode, "demo_consultants": DEMO_CONSULTANTS, "error": error},
+        status_code=status_code,
+        binding=presession,
+    )
+    ensure_presession(request, response, presession)
+    return response
+
+
+def _signed_in(request: Request, token: str) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    start_session(request, response, token)
+    return response
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> Response:
+    """The sign-in page."""
+    return _sign_in_page(request)
+
+
+@router.post("/sign-in")
+async def sign_in_with_token(
+    request: Request, _csrf: CsrfChecked, token: Annotated[str, Form(max_length=8000)]
+) -> Response:
+    """Signs in with a token from the organisation's identity provider, once it verifies."""
+    keys: KeySet = request.app.state.key_set
+    try:
+        principal = await verify_bearer_token(token.strip(), keys, request.app.state.settings)
+        require_consultant(principal)
+    except (Unauthorised, Forbidden) as refusal:
+        return _sign_in_page(request, error=refusal.detail, status_code=refusal.status)
+    return _signed_in(request, token.strip())
+
+
+@router.post("/sign-in/demo")
+async def sign_in_as_demo_consultant(
+    request: Request, settings: SettingsDep, _csrf: CsrfChecked, identity: Annotated[str, Form(max_length=64)]
+) -> Response:
+    """Dev mode only: signs in as one of the demo consultants with the local development key."""
+    if not settings.dev_mode:
+        raise NotFound("demo sign-in is offered only in dev mode")
+    consultant = DEMO_CONSULTANTS.get(identity)
+    if consultant is None:
+        raise NotFound(f"no demo identity {identity!r}")
+    return _signed_in(request, mint_dev_token(settings, consultant.claims()))
+
+
+@router.post("/sign-out")
+async def sign_out(_csrf: CsrfChecked) -> Response:
+    """Ends the session."""
+    response = RedirectResponse("/sign-in", status_code=303)
+    end_session(response)
+    return response

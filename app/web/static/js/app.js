@@ -1,0 +1,27 @@
+// Small enhancements only: every page works without this script.
+"use strict";
+
+function linkDueDates(form) {
+  for (const box of form.querySelectorAll("input[type=checkbox][data-due]")) {
+    const due = document.getElementById(box.dataset.due);
+    if (!due) continue;
+    const sync = () => { due.disabled = !box.checked; };
+    box.addEventListener("change", sync);
+    sync();
+  }
+}
+
+function sendOnce(form) {
+  // The idempotency key already makes a second send harmless; this spares the consultant the wait.
+  form.addEventListener("submit", () => {
+    for (const button of form.querySelectorAll("button[type=submit]")) {
+      button.disabled = true;
+      button.textContent = "Sending…";
+    }
+  });
+}
+
+for (const form of document.querySelectorAll("form.advice-form")) {
+  linkDueDates(form);
+  sendOnce(form);
+}

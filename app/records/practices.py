@@ -33,7 +33,7 @@ class PracticeConfig(BaseModel):
     )
     mesh_mailbox: str | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    max_concurrent_requests: int = Field(default=8, ge=1, le=64)
+    max_concurrent_requests: int = Field(default=16, ge=1, le=64)
 
     @model_validator(mode="after")
     def _complete(self) -> PracticeConfig:

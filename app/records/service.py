@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from app.core.errors import NotFound
@@ -9,7 +10,7 @@ from app.records.codes import codes_for
 from app.records.normalise import normalise_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import RecordNeeds
-from schemas.clinical import ClinicalRecord, ObservationQuery, RecordQuery
+from schemas.clinical import Analyte, ClinicalRecord, ObservationQuery, RecordQuery
 
 
 def _years_before(day: date, years: int) -> date:
@@ -20,13 +21,22 @@ def _years_before(day: date, years: int) -> date:
 
 
 def record_query(needs: RecordNeeds, today: date) -> RecordQuery:
-    """Only the codes and date windows the specialty asked for: never the whole record."""
+    """Only the codes and date windows the specialty asked for: never the whole record.
+
+    Analytes sharing a window share one search: each search is a round trip to the practice, and a
+    worklist makes many, so fewer searches keep a clinic fast and the practice's load down.
+    """
+    by_window: dict[int, list[Analyte]] = defaultdict(list)
+    for need in needs.results:
+        by_window[need.years].append(need.analyte)
     return RecordQuery(
         observations=tuple(
             ObservationQuery(
-                name=need.analyte.value, codes=codes_for(need.analyte), since=_years_before(today, need.years)
+                name="+".join(analyte.value for analyte in analytes),
+                codes=tuple(code for analyte in analytes for code in codes_for(analyte)),
+                since=_years_before(today, years),
             )
-            for need in needs.results
+            for years, analytes in sorted(by_window.items(), reverse=True)
         ),
         medications_since=_years_before(today, needs.medication_years),
         include_medications=needs.medication_years > 0,

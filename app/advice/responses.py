@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.advice.letter_context import LetterContext
+from app.advice.letter_context import LetterContext, letter_context
 from app.advice.models import AdviceRequest, AdviceResponse
 from app.advice.service import advance, as_utc, save, utcnow
 from app.advice.states import OUTCOME_EVENTS, AdviceEvent, Side
@@ -24,6 +24,7 @@ from app.auth.principal import Principal
 from app.core.errors import Unprocessable
 from app.outbox.service import enqueue_advice
 from app.records.practices import PracticeConfig
+from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty
 from app.specialties.registry import get_specialty
 from schemas.advice import AdviceMessage, FollowUpAction
@@ -105,6 +106,36 @@ async def give_advice_response(
     message = _advice_message(advice_request, response, actions, specialty, practices, letter)
     await enqueue_advice(session, message, delivery=_delivery(practices, advice_request.practice_ods))
     return response, message
+
+
+async def answer_advice_request(
+    session: AsyncSession,
+    *,
+    advice_request: AdviceRequest,
+    consultant: Principal,
+    submission: AdviceResponseCreate,
+    network: PracticeNetwork,
+    now: datetime,
+    egfr_equation: str,
+) -> AdviceResponse:
+    """The consultant's answer with its letter: the patient and chart read from their practice, then
+    the response recorded and the message queued. Every way of answering goes through here."""
+    letter = await letter_context(
+        network,
+        get_specialty(advice_request.specialty),
+        advice_request.nhs_number,
+        now=now,
+        egfr_equation=egfr_equation,
+    )
+    response, _message = await give_advice_response(
+        session,
+        advice_request=advice_request,
+        consultant=consultant,
+        submission=submission,
+        practices=network.practices,
+        letter=letter,
+    )
+    return response
 
 
 async def _messages_sent(session: AsyncSession, advice_request_id: str) -> int:

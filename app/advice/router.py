@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from app.access.relationships import register_relationship_check
 from app.advice.access import check_if_match, etag, open_request_in_specialty, visible_request
 from app.advice.idempotency import REPLAYED_HEADER, IdempotentWriteDep, replay_if_seen, respond_once
-from app.advice.letter_context import letter_context
 from app.advice.metrics import advice_metrics
 from app.advice.public import (
     message_public,
@@ -23,7 +22,7 @@ from app.advice.public import (
     state_public,
     summary_public,
 )
-from app.advice.responses import give_advice_response
+from app.advice.responses import answer_advice_request
 from app.advice.service import (
     acknowledge_advice,
     add_conversation_message,
@@ -40,7 +39,7 @@ from app.core.deps import AuditedSessionDep, PrincipalDep, SessionDep, audited, 
 from app.core.errors import Unprocessable
 from app.core.openapi import problem_responses
 from app.outbox.service import delivery_status_for
-from app.specialties.registry import SPECIALTIES, get_specialty
+from app.specialties.registry import SPECIALTIES
 from schemas.api.advice import (
     AcknowledgementCreate,
     AdviceMetricsPublic,
@@ -213,20 +212,14 @@ async def respond_to_advice_request(
     if (replay := await replay_if_seen(session, write)) is not None:
         return replay
     check_if_match(advice_request, if_match, required=True)
-    letter = await letter_context(
-        request.app.state.practices,
-        get_specialty(advice_request.specialty),
-        advice_request.nhs_number,
-        now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
-    )
-    response, _message = await give_advice_response(
+    response = await answer_advice_request(
         session,
         advice_request=advice_request,
         consultant=consultant,
         submission=submission,
-        practices=request.app.state.practices.practices,
-        letter=letter,
+        network=request.app.state.practices,
+        now=request.app.state.clock(),
+        egfr_equation=request.app.state.settings.egfr_equation,
     )
     body = AdviceResponsePosted(
         **response_public(response).model_dump(), request=state_public(advice_request)

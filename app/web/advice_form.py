@@ -18,14 +18,12 @@ from starlette.responses import RedirectResponse, Response
 
 from app.advice.access import check_if_match, etag, visible_request
 from app.advice.idempotency import IdempotentWrite, replay_if_seen, respond_once
-from app.advice.letter_context import letter_context
 from app.advice.public import response_public, state_public
-from app.advice.responses import give_advice_response
+from app.advice.responses import answer_advice_request
 from app.audit.service import AuditNote
 from app.clinics.service import clinic_for
 from app.core.deps import AuditedSessionDep, audited
 from app.core.errors import Unprocessable
-from app.specialties.registry import get_specialty
 from app.web.csrf import CSRF_FIELD, CsrfChecked
 from app.web.errors import PAGE_TAG
 from app.web.session import ConsultantPageDep
@@ -99,20 +97,14 @@ async def give_advice_from_form(
         return done
     check_if_match(advice_request, f'"{_field(form, "version", max_length=20)}"', required=True)
     submission = advice_from_form(form)
-    letter = await letter_context(
-        request.app.state.practices,
-        get_specialty(advice_request.specialty),
-        advice_request.nhs_number,
-        now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
-    )
-    response, _message = await give_advice_response(
+    response = await answer_advice_request(
         session,
         advice_request=advice_request,
         consultant=consultant,
         submission=submission,
-        practices=request.app.state.practices.practices,
-        letter=letter,
+        network=request.app.state.practices,
+        now=request.app.state.clock(),
+        egfr_equation=request.app.state.settings.egfr_equation,
     )
     posted = response_public(response).model_dump()
     body = AdviceResponsePosted(**posted, request=state_public(advice_request))

@@ -21,6 +21,7 @@ from app.advice.models import AdviceRequest, AdviceResponse
 from app.advice.service import advance, as_utc, save, utcnow
 from app.advice.states import OUTCOME_EVENTS, AdviceEvent, Side
 from app.auth.principal import Principal
+from app.clinics.service import mark_patient_advised
 from app.core.errors import Unprocessable
 from app.outbox.service import enqueue_advice
 from app.records.practices import PracticeConfig
@@ -108,6 +109,10 @@ async def give_advice_response(
     return response, message
 
 
+# A question back to the practice leaves the patient waiting on the clinic list; these answer it.
+ADVISES = frozenset({"return-with-advice", "converted-to-referral"})
+
+
 async def answer_advice_request(
     session: AsyncSession,
     *,
@@ -135,6 +140,10 @@ async def answer_advice_request(
         practices=network.practices,
         letter=letter,
     )
+    if submission.outcome in ADVISES:
+        await mark_patient_advised(
+            session, specialty=advice_request.specialty, nhs_number=advice_request.nhs_number
+        )
     return response
 
 

@@ -216,3 +216,22 @@ async def active_entry_in_specialty(session: AsyncSession, specialty: str, nhs_n
         .limit(1)
     )
     return (await session.execute(query)).first() is not None
+
+
+ADVISABLE = (EntryStatus.WAITING, EntryStatus.IN_PROGRESS, EntryStatus.UNAVAILABLE)
+
+
+async def mark_patient_advised(session: AsyncSession, *, specialty: str, nhs_number: str) -> None:
+    """Advice given for a patient marks them advised on the specialty's open clinic lists."""
+    open_clinics = select(col(Clinic.id)).where(
+        col(Clinic.specialty) == specialty, col(Clinic.status) == ClinicStatus.OPEN
+    )
+    await session.execute(
+        update(ClinicEntry)
+        .where(
+            col(ClinicEntry.nhs_number) == nhs_number,
+            col(ClinicEntry.clinic_id).in_(open_clinics),
+            col(ClinicEntry.status).in_([status.value for status in ADVISABLE]),
+        )
+        .values(status=EntryStatus.ADVISED.value)
+    )

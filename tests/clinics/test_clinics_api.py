@@ -132,6 +132,30 @@ async def test_the_patient_of_an_open_advice_request_joins_the_list(
     assert (entry["advice_request_id"], entry["reason"]) == (request_id, None)
 
 
+async def test_advice_given_marks_the_patient_advised_but_a_question_back_does_not(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    first = await _advice_request(client, identity, FIRST)
+    second = await _advice_request(client, identity, SECOND)
+    clinic_id = await opened(client, identity.consultant())
+    for request_id in (first, second):
+        await add_entry(client, identity.consultant(), clinic_id, {"advice_request_id": request_id})
+    for request_id, outcome in ((first, "return-with-advice"), (second, "further-information-required")):
+        etag = await client.get(f"/v1/advice-requests/{request_id}", headers=bearer(identity.consultant()))
+        answer = {"outcome": outcome, "recommendation": "advice-only", "advice": "See letter.", "actions": []}
+        headers = {
+            **bearer(identity.consultant()),
+            "If-Match": etag.headers["etag"],
+            "Idempotency-Key": f"answer-{request_id}",
+        }
+        response = await client.post(
+            f"/v1/advice-requests/{request_id}/response", json=answer, headers=headers
+        )
+        assert response.status_code == 201, response.text
+    clinic = (await client.get(f"/v1/clinics/{clinic_id}", headers=bearer(identity.consultant()))).json()
+    assert {e["nhs_number"]: e["status"] for e in clinic["entries"]} == {FIRST: "advised", SECOND: "waiting"}
+
+
 async def test_a_cancelled_advice_request_cannot_join_a_clinic(
     client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:

@@ -16,7 +16,8 @@ from adapters.errors import UpstreamError
 from app.core.errors import ProblemError
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
-from app.specialties.base import Specialty, SummaryContext
+from app.specialties.base import Specialty
+from app.specialties.service import summarise
 from schemas.advice import AdvicePatient, ChartPoint
 
 log = logging.getLogger("vclinic.advice")
@@ -36,9 +37,7 @@ async def letter_context(
     except (UpstreamError, ProblemError) as exc:
         log.warning("letter sent without record details", extra={"error_type": type(exc).__name__})
         return LetterContext(AdvicePatient(nhs_number=nhs_number))
-    summary = specialty.build_summary(
-        record, SummaryContext(today=now.date(), generated_at=now, egfr_equation=egfr_equation)
-    )
+    summary = summarise(specialty, record, now=now, egfr_equation=egfr_equation)
     name = record.patient.name
     return LetterContext(
         AdvicePatient(

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty, SummaryContext
+from schemas.clinical import ClinicalRecord
 
 
 async def build_summary_for(
@@ -25,5 +26,12 @@ async def build_summary_for(
     system fails; access checks are the caller's.
     """
     record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=now.date())
+    return summarise(specialty, record, now=now, egfr_equation=egfr_equation)
+
+
+def summarise(
+    specialty: Specialty, record: ClinicalRecord, *, now: datetime, egfr_equation: str
+) -> BaseModel:
+    """The specialty's summary of a record already fetched, as of ``now``."""
     context = SummaryContext(today=now.date(), generated_at=now, egfr_equation=egfr_equation)
     return specialty.build_summary(record, context)

@@ -7,12 +7,13 @@ coming back).
 
 Control, outside ``/fhir`` and never faulted: ``GET /_faults`` and ``POST /_faults`` (a JSON ``FaultConfig``,
 replacing the current one); ``GET /_received`` (what was written, counted raw and once per identifier) and
-``DELETE /_received``.
+``DELETE /_received``; the searches answered are counted there too, by resource type.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,18 @@ class _Answer:
 
 @dataclass(slots=True)
 class _Received:
-    """Everything written to the mock, in order. Retried deliveries show as raw > unique."""
+    """What was written, in order (retried deliveries show as raw > unique), and the searches answered."""
 
     communications: list[dict[str, Any]] = field(default_factory=list)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    searches: Counter[str] = field(default_factory=Counter)
 
     def summary(self) -> dict[str, Any]:
-        return {"communications": _counted(self.communications), "tasks": _counted(self.tasks)}
+        return {
+            "communications": _counted(self.communications),
+            "tasks": _counted(self.tasks),
+            "searches": dict(self.searches),
+        }
 
 
 def _counted(resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -112,6 +118,7 @@ class _MockGP:
             return _Answer(200, _capability_statement())
         if request.method == "GET":
             if resource_id is None:
+                self.received.searches[resource_type] += 1
                 return self._search(request, resource_type)
             found = self.store.read(resource_type, resource_id)
             if found is None:

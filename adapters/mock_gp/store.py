@@ -93,8 +93,8 @@ def _filter(
         wanted = {_unescape(part) for part in _split(value, ",")}
         return (r for r in resources if r.get("id") in wanted)
     if name in ("patient", "subject"):
-        patient_id = value.rsplit("/", 1)[-1]
-        return (r for r in resources if _patient_id(r) == patient_id)
+        patient_ids = {_unescape(part).rsplit("/", 1)[-1] for part in _split(value, ",")}
+        return (r for r in resources if _patient_id(r) in patient_ids)
     if name == "identifier" and resource_type == "Patient":
         identifiers = [_token(part) for part in _split(value, ",")]
         return (r for r in resources if _any_matches(identifiers, r.get("identifier"), "value"))

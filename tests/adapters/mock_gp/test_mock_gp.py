@@ -117,6 +117,24 @@ async def test_a_patient_is_found_by_identifier(base_url: str, http: httpx.Async
     assert missing["total"] == 0
 
 
+async def test_one_search_reads_several_patients_results_and_is_counted(
+    base_url: str, http: httpx.AsyncClient
+) -> None:
+    identifier = {"identifier": f"{NHS_NUMBER_SYSTEM}|{DEMO_PATIENTS[0].nhs_number}"}
+    demo_id = (await http.get(f"{base_url}/Patient", params=identifier)).json()["entry"][0]["resource"]["id"]
+
+    async def total(patients: str) -> int:
+        bundle = (await http.get(f"{base_url}/Observation", params={"patient": patients})).json()
+        count: int = bundle["total"]
+        return count
+
+    paged, demo, both = await total("paged"), await total(demo_id), await total(f"Patient/paged,{demo_id}")
+    received = (await http.get(_control(base_url, "_received"))).json()
+
+    assert (paged, demo > 0, both) == (7, True, paged + demo)
+    assert received["searches"] == {"Patient": 1, "Observation": 3}
+
+
 async def test_searches_page_by_count_and_offset_with_absolute_next_links(
     base_url: str, http: httpx.AsyncClient
 ) -> None:

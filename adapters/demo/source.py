@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.demo.generator import DEMO_PRACTICE_ODS
 from adapters.demo.practice import demo_practice_resources
-from adapters.errors import PatientNotFound
+from adapters.errors import PatientNotFound, UpstreamError
 from adapters.fhir_r4 import parse
+from adapters.one_by_one import fetch_one_by_one
 from schemas.clinical import (
     NHS_NUMBER_SYSTEM,
     ObservationQuery,
@@ -37,6 +39,8 @@ class DemoSource:
     """Answers each query the way the practice's FHIR server would: only the codes and dates asked for."""
 
     adapter = "demo"
+    # In memory: a fetch of the whole list costs the practice nothing.
+    patients_per_fetch = 100
 
     def __init__(self, practice_ods: str = DEMO_PRACTICE_ODS, today: date | None = None) -> None:
         self.practice_ods = practice_ods
@@ -51,6 +55,11 @@ class DemoSource:
         if chart is None:
             raise PatientNotFound(self._source, "no patient with that NHS number")
         return chart.patient
+
+    async def fetch_records(
+        self, nhs_numbers: Sequence[str], query: RecordQuery
+    ) -> dict[str, SourceRecord | UpstreamError]:
+        return await fetch_one_by_one(self.fetch_record, nhs_numbers, query)
 
     async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord:
         patient = await self.find_patient(nhs_number)

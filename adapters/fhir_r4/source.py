@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Collection, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -23,6 +24,7 @@ from schemas.clinical import (
 )
 
 _ACCEPT = {"Accept": "application/fhir+json"}
+_Found = TypeVar("_Found")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -47,10 +49,17 @@ _MEDICATION_SEARCHES = (
 
 
 class FhirR4Source:
-    """Finds a patient by NHS number and runs the record's searches at once, one per part.
+    """Finds patients by NHS number and runs the record's searches at once, one per part.
+
+    One fetch may name several patients of the practice (``patients_per_fetch``): FHIR search ORs
+    comma-separated values, so ``Patient?identifier=a,b,c`` finds them all and ``Observation?patient=x,y,z``
+    reads every one's results in one search. A clinic's worklist then costs the practice a handful of searches
+    instead of a handful per patient. Results are filed to a patient by their subject reference; a result
+    naming a patient the search did not ask for is left out and reported, never shown as someone else's.
 
     A part that fails, at any page, contributes nothing and is reported in ``SourceRecord.failures``: a series
-    missing its later pages would show an old result as the latest. Failing to find the patient raises.
+    missing its later pages would show an old result as the latest. Failing to find a patient is that
+    patient's failure alone.
 
     ``client`` belongs to the app, which creates one per practice with explicit timeouts and closes it.
     """
@@ -68,11 +77,13 @@ class FhirR4Source:
         breaker: CircuitBreaker | None = None,
         page_cap: int = 50,
         page_size: int = 200,
+        patients_per_fetch: int = 10,
     ) -> None:
         self.practice_ods = practice_ods
         self.nhs_number_system = nhs_number_system
         self.page_cap = page_cap
         self.page_size = page_size
+        self.patients_per_fetch = patients_per_fetch
         self._base = httpx.URL(base_url.rstrip("/") + "/")
         self._source = f"practice {practice_ods}"
         self._upstream = UpstreamClient(self._source, client, retry=retry, breaker=breaker)
@@ -81,74 +92,117 @@ class FhirR4Source:
         """Nothing to release: the HTTP client is the app's, shared by every use of this practice."""
 
     async def find_patient(self, nhs_number: str) -> SourcePatient:
-        page = await self._page(
-            str(self._base.join("Patient")), {"identifier": f"{self.nhs_number_system}|{nhs_number}"}
-        )
-        found = [r for r in page.resources if type(r) is dict and r.get("resourceType") == "Patient"]
-        if not found:
-            raise PatientNotFound(self._source, "no patient with that NHS number")
-        if len(found) > 1:
-            raise UpstreamBadResponse(self._source, f"{len(found)} patients share one NHS number")
-        try:
-            patient = parse.patient(found[0], self.nhs_number_system)
-        except parse.MalformedResourceError as exc:
-            raise UpstreamBadResponse(self._source, str(exc)) from exc
-        if patient.nhs_number != nhs_number:
-            raise UpstreamBadResponse(self._source, "the patient found carries a different NHS number")
-        return patient
+        return _or_raise((await self._find_patients([nhs_number]))[nhs_number])
 
     async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord:
-        patient = await self.find_patient(nhs_number)
-        searches = self._searches(patient.resource_id, query)
-        results = await asyncio.gather(*(self._run(search) for search in searches))
-        record = SourceRecord(self.practice_ods, self.adapter, patient)
-        for search, result in zip(searches, results, strict=True):
-            if isinstance(result, SourceFailure):
-                record.failures.append(result)
-                continue
-            getattr(record, _READERS[search.resource_type][1]).extend(result.items)
-            if result.skipped:
-                record.upstream_warnings.append(
-                    f"{result.skipped} {search.resource_type} resources could not be read and were left out"
-                )
-        return record
+        return _or_raise((await self.fetch_records([nhs_number], query))[nhs_number])
 
-    def _searches(self, patient_id: str, query: RecordQuery) -> list[_Search]:
+    async def fetch_records(
+        self, nhs_numbers: Sequence[str], query: RecordQuery
+    ) -> dict[str, SourceRecord | UpstreamError]:
+        """Each patient's record, or why it could not be read; one search per part for all of them."""
+        try:
+            found = await self._find_patients(nhs_numbers)
+        except UpstreamError as exc:
+            return dict.fromkeys(nhs_numbers, exc)
+        records = {
+            patient.resource_id: SourceRecord(self.practice_ods, self.adapter, patient)
+            for patient in found.values()
+            if isinstance(patient, SourcePatient)
+        }
+        if records:
+            searches = self._searches(list(records), query)
+            results = await asyncio.gather(*(self._run(search) for search in searches))
+            for search, result in zip(searches, results, strict=True):
+                _file(search, result, records)
+        return {
+            nhs_number: records[patient.resource_id] if isinstance(patient, SourcePatient) else patient
+            for nhs_number, patient in found.items()
+        }
+
+    async def _find_patients(self, nhs_numbers: Sequence[str]) -> dict[str, SourcePatient | UpstreamError]:
+        """Each NHS number's patient, or why there is none; raises when the search itself fails.
+
+        Pages are read only until every patient asked for has been seen: a search by identifier matches no
+        more patients than it names, so a further page can only repeat or add what does not belong.
+        """
+        system = _escape(self.nhs_number_system)
+        identifiers = ",".join(f"{system}|{_escape(nhs_number)}" for nhs_number in nhs_numbers)
+        search = _Search("patients", "Patient", {"identifier": identifiers, "_count": str(self.page_size)})
+        wanted = set(nhs_numbers)
+        matches: dict[str, list[SourcePatient]] = {}
+        unexplained: str | None = None
+        async with aclosing(self._pages(search)) as pages:
+            async for page in pages:
+                for resource in page:
+                    try:
+                        patient = _patient_in(resource, self.nhs_number_system)
+                    except parse.MalformedResourceError as exc:
+                        unexplained = str(exc)
+                        continue
+                    if patient is None:
+                        continue
+                    if patient.nhs_number in wanted:
+                        matches.setdefault(patient.nhs_number, []).append(patient)
+                    else:
+                        unexplained = "the patient found carries a different NHS number"
+                if len(matches) == len(wanted):
+                    break
+        return {nhs: self._one_patient(matches.get(nhs, []), unexplained) for nhs in nhs_numbers}
+
+    def _one_patient(
+        self, matches: list[SourcePatient], unexplained: str | None
+    ) -> SourcePatient | UpstreamError:
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            return UpstreamBadResponse(self._source, f"{len(matches)} patients share one NHS number")
+        if unexplained is not None:
+            return UpstreamBadResponse(self._source, unexplained)
+        return PatientNotFound(self._source, "no patient with that NHS number")
+
+    def _searches(self, patient_ids: list[str], query: RecordQuery) -> list[_Search]:
         count = str(self.page_size)
+        patients = ",".join(patient_ids)
         searches = [
-            _Search(f"observations:{q.name}", "Observation", _observation_params(patient_id, q, count))
+            _Search(f"observations:{q.name}", "Observation", _observation_params(patients, q, count))
             for q in query.observations
             # No codes would mean every observation in the record: more than the summary needs to see.
             if q.codes
         ]
         if query.include_medications:
             for part, resource_type, date_param in _MEDICATION_SEARCHES:
-                params = {"patient": patient_id, "_include": f"{resource_type}:medication", "_count": count}
+                params = {"patient": patients, "_include": f"{resource_type}:medication", "_count": count}
                 if query.medications_since is not None:
                     params[date_param] = f"ge{query.medications_since.isoformat()}"
                 searches.append(_Search(part, resource_type, params))
         if query.include_conditions:
-            searches.append(_Search("conditions", "Condition", {"patient": patient_id, "_count": count}))
+            searches.append(_Search("conditions", "Condition", {"patient": patients, "_count": count}))
         return searches
 
-    async def _run(self, search: _Search) -> parse.Parsed[Any] | SourceFailure:
+    async def _run(self, search: _Search) -> list[Any] | SourceFailure:
         try:
-            resources = await self._collect(search)
+            return await self._collect(search)
         except UpstreamError as exc:
             return SourceFailure(search.part, exc.detail)
-        return _READERS[search.resource_type][0](resources)
 
     async def _collect(self, search: _Search) -> list[Any]:
         """Every page's resources, following next links up to the page cap and refusing a loop."""
         resources: list[Any] = []
+        async for page in self._pages(search):
+            resources.extend(page)
+        return resources
+
+    async def _pages(self, search: _Search) -> AsyncGenerator[list[Any], None]:
+        """Each page's resources in turn; the reader may stop early, and no further page is asked for."""
         url = str(self._base.join(search.resource_type))
         params: dict[str, str] | None = search.params
         seen = {str(httpx.URL(url, params=params))}
         for _ in range(self.page_cap):
             page = await self._page(url, params)
-            resources.extend(page.resources)
+            yield page.resources
             if page.next_url is None:
-                return resources
+                return
             url, params = self._follow(page.next_url), None
             if url in seen:
                 raise UpstreamBadResponse(self._source, "search paging loops back to a page already read")
@@ -173,8 +227,81 @@ class FhirR4Source:
         return str(url)
 
 
-def _observation_params(patient_id: str, wanted: ObservationQuery, count: str) -> dict[str, str]:
-    params = {"patient": patient_id, "code": ",".join(_token(c) for c in wanted.codes), "_count": count}
+def _or_raise(outcome: _Found | UpstreamError) -> _Found:
+    if isinstance(outcome, UpstreamError):
+        raise outcome
+    return outcome
+
+
+def _patient_in(resource: Any, nhs_number_system: str) -> SourcePatient | None:
+    """The Patient a search answered with; None for any other entry (an OperationOutcome, say)."""
+    if type(resource) is not dict or resource.get("resourceType") != "Patient":
+        return None
+    return parse.patient(resource, nhs_number_system)
+
+
+def _file(search: _Search, result: list[Any] | SourceFailure, records: dict[str, SourceRecord]) -> None:
+    """One search's answer, read into the records of the patients it names."""
+    if isinstance(result, SourceFailure):
+        for record in records.values():
+            record.failures.append(result)
+        return
+    read, part = _READERS[search.resource_type]
+    by_patient, strays = _by_patient(result, search.resource_type, records)
+    for patient_id, record in records.items():
+        parsed = read(by_patient[patient_id])
+        getattr(record, part).extend(parsed.items)
+        if parsed.skipped:
+            record.upstream_warnings.append(
+                f"{parsed.skipped} {search.resource_type} resources could not be read and were left out"
+            )
+        if strays:
+            record.upstream_warnings.append(
+                f"{strays} {search.resource_type} resources named a patient not asked for and were left out"
+            )
+
+
+def _by_patient(
+    resources: list[Any], resource_type: str, patient_ids: Collection[str]
+) -> tuple[dict[str, list[Any]], int]:
+    """The searched type's resources by the patient they are about, and how many named no patient asked for.
+
+    Other resources (the Medications a search includes, OperationOutcomes) are every patient's to read. A
+    resource without a patient reference is the patient's when only one was asked for, as FHIR servers
+    may leave the subject out of a search for one patient; otherwise it cannot be placed and is left out.
+    """
+    by_patient: dict[str, list[Any]] = {patient_id: [] for patient_id in patient_ids}
+    only = next(iter(by_patient.values())) if len(by_patient) == 1 else None
+    shared: list[Any] = []
+    strays = 0
+    for resource in resources:
+        if type(resource) is not dict or resource.get("resourceType") != resource_type:
+            shared.append(resource)
+            continue
+        patient_id = _patient_id(resource)
+        group = only if patient_id is None else by_patient.get(patient_id)
+        if group is None:
+            strays += 1
+        else:
+            group.append(resource)
+    if shared:
+        for group in by_patient.values():
+            group.extend(shared)
+    return by_patient, strays
+
+
+def _patient_id(resource: dict[str, Any]) -> str | None:
+    """The id in ``subject`` (or ``patient``) ``…Patient/<id>[/_history/…]``; None without one."""
+    holder = resource.get("subject") or resource.get("patient")
+    reference = holder.get("reference") if type(holder) is dict else None
+    if type(reference) is not str:
+        return None
+    _, marker, rest = reference.rpartition("Patient/")
+    return rest.split("/", 1)[0] if marker else None
+
+
+def _observation_params(patients: str, wanted: ObservationQuery, count: str) -> dict[str, str]:
+    params = {"patient": patients, "code": ",".join(_token(c) for c in wanted.codes), "_count": count}
     if wanted.since is not None:
         params["date"] = f"ge{wanted.since.isoformat()}"
     return params

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
 import orjson
 
-from adapters.errors import UpstreamBadResponse
+from adapters.errors import UpstreamBadResponse, UpstreamError
 from adapters.gp_connect.bundle import ObservationFilter, StructuredRecord, read_bundle
 from adapters.gp_connect.outcome import list_warnings, raise_for_error, unsupported_areas
 from adapters.gp_connect.request import requested_areas, structured_record_parameters
 from adapters.http import CircuitBreaker, RetryPolicy, UpstreamClient, decode_json
+from adapters.one_by_one import fetch_one_by_one
 from schemas.clinical import RecordQuery, SourcePatient, SourceRecord
 
 TokenProvider = Callable[[], Awaitable[str]]
@@ -35,6 +36,8 @@ class GpConnectSource:
     """A ``GPRecordSource`` for a practice that offers GP Connect Access Record: Structured."""
 
     adapter = "gp-connect"
+    # Access Record: Structured is an operation on one patient.
+    patients_per_fetch = 1
 
     def __init__(
         self,
@@ -63,6 +66,11 @@ class GpConnectSource:
         """The patient alone: the same operation with every clinical area off."""
         record = await self._structured_record(nhs_number, None)
         return self._checked_patient(record, nhs_number)
+
+    async def fetch_records(
+        self, nhs_numbers: Sequence[str], query: RecordQuery
+    ) -> dict[str, SourceRecord | UpstreamError]:
+        return await fetch_one_by_one(self.fetch_record, nhs_numbers, query)
 
     async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord:
         body = structured_record_parameters(nhs_number, query)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from adapters.errors import UpstreamError
 from schemas.clinical import RecordQuery, SourcePatient, SourceRecord
 
 
@@ -17,10 +19,19 @@ class GPRecordSource(Protocol):
 
     practice_ods: str
     adapter: str
+    # The most patients one ``fetch_records`` may name: a FHIR server searches for several at once, and a
+    # system that answers about one patient at a time takes one.
+    patients_per_fetch: int
 
     async def find_patient(self, nhs_number: str) -> SourcePatient: ...
 
     async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord: ...
+
+    async def fetch_records(
+        self, nhs_numbers: Sequence[str], query: RecordQuery
+    ) -> dict[str, SourceRecord | UpstreamError]:
+        """Each named patient's record, or the failure (``PatientNotFound`` among them) that kept it."""
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -34,6 +34,12 @@ class PracticeConfig(BaseModel):
     mesh_mailbox: str | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     max_concurrent_requests: int = Field(default=16, ge=1, le=64)
+    patients_per_search: int = Field(
+        default=10,
+        ge=1,
+        le=50,
+        description="fhir-r4: patients one search may name (patient=a,b,…); 1 if the server cannot OR them",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> PracticeConfig:

@@ -86,6 +86,7 @@ def _source(
         base_url=practice.base_url,
         client=client,
         nhs_number_system=practice.nhs_number_system,
+        patients_per_fetch=practice.patients_per_search,
     )
 
 

@@ -43,6 +43,7 @@ def practices_file_for(
     patients: Mapping[str, str],
     timeout_seconds: float = 5.0,
     max_concurrent_requests: int = 8,
+    patients_per_search: int = 10,
 ) -> Path:
     """Several practices (ODS code → FHIR base URL) and a static directory placing each patient at one."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,7 @@ base_url = "{base_url}"
 delivery = "feed"
 timeout_seconds = {timeout_seconds}
 max_concurrent_requests = {max_concurrent_requests}
+patients_per_search = {patients_per_search}
 """
         for ods, base_url in practices.items()
     ]

@@ -7,9 +7,10 @@ read three times (the median is the single summary); then the worklist is read o
 
 Two lists are measured: thirty patients of one practice, and thirty of ten practices, as a clinic's list
 usually is. Every practice, however many there are, is the one mock server; each has its own connection
-pool and its own bound on summaries in flight. The table shows both wall times, what reading the summaries
-one after another would take, the worklist in single summaries (the target is 2 or less), and the CPU this
-process spent on the worklist.
+pool and its own bound on batches in flight. The table shows both wall times, what reading the summaries
+one after another would take, the worklist in single summaries (the target is 2 or less), the searches the
+GP server answered for the worklist and for the single summaries, and the CPU this process spent on the
+worklist.
 """
 
 from __future__ import annotations
@@ -37,16 +38,27 @@ from app.auth.dev_keys import mint_dev_token
 from app.core.config import Settings
 from app.main import create_app
 from app.migrations.runner import migrate_to_head
+from app.records.practices import PracticeConfig
 
 LATENCY_MS = 200
 PATIENTS = [patient.nhs_number for patient in DEMO_PATIENTS[:30]]
 SCENARIOS = (("one practice", 1), ("ten practices", 10))
 SINGLE_READS = 3
 TARGET_RATIO = 2.0
+PATIENTS_PER_SEARCH = PracticeConfig.model_fields["patients_per_search"].default
 STARTUP_SECONDS = 30.0
 WORKLIST_DEADLINE_SECONDS = 120.0
 CONSULTANT = {"sub": "dr-lee", "role": "consultant", "specialty": "nephrology", "name": "Dr Lee"}
-COLUMNS = ("list", "worklist s", "single s", "sequential s", "worklist/single", "service CPU s")
+COLUMNS = (
+    "list",
+    "worklist s",
+    "single s",
+    "sequential s",
+    "worklist/single",
+    "GP searches",
+    "one by one",
+    "service CPU s",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,8 @@ class Measured:
     worklist: float
     single: float
     cpu: float
+    searches: int
+    single_searches: int
 
 
 def _free_port() -> int:
@@ -124,6 +138,13 @@ async def _clinic_of_everyone(client: httpx.AsyncClient) -> str:
     return clinic_id
 
 
+async def _searches_answered(client: httpx.AsyncClient) -> int:
+    """The searches the mock GP has answered since it was last asked, by then forgetting them."""
+    counted: dict[str, int] = (await client.get("/_received")).raise_for_status().json()["searches"]
+    (await client.delete("/_received")).raise_for_status()
+    return sum(counted.values())
+
+
 async def _single_summary(client: httpx.AsyncClient) -> float:
     """The median of reads of the first patients' summaries; the summary route keeps no cache."""
     times = []
@@ -147,19 +168,25 @@ async def _worklist(client: httpx.AsyncClient, clinic_id: str) -> tuple[float, f
     return wall, cpu
 
 
-async def _measure(name: str, settings: Settings) -> Measured:
+async def _measure(name: str, settings: Settings, gp_url: str) -> Measured:
     await asyncio.to_thread(migrate_to_head, settings)
     headers = {"Authorization": f"Bearer {mint_dev_token(settings, CONSULTANT)}"}
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://bench", headers=headers, timeout=60.0
-        ) as client:
+        async with (
+            httpx.AsyncClient(
+                transport=transport, base_url="http://bench", headers=headers, timeout=60.0
+            ) as client,
+            httpx.AsyncClient(base_url=gp_url, timeout=10.0) as gp,
+        ):
             clinic_id = await _clinic_of_everyone(client)
+            await _searches_answered(gp)
             single = await _single_summary(client)
+            single_searches = await _searches_answered(gp) // SINGLE_READS
             wall, cpu = await _worklist(client, clinic_id)
-    return Measured(name, wall, single, cpu)
+            searches = await _searches_answered(gp)
+    return Measured(name, wall, single, cpu, searches, single_searches)
 
 
 def _row(*cells: object) -> str:
@@ -167,9 +194,11 @@ def _row(*cells: object) -> str:
 
 
 def _print_table(results: list[Measured], bound: int) -> None:
+    """``one by one``: the searches thirty single summaries would make, the single summary's thirty times."""
     print(
-        f"{len(PATIENTS)} patients; mock GP with {LATENCY_MS} ms per answer; at most {bound} summaries in "
-        f"flight per practice; target: worklist/single <= {TARGET_RATIO:g}"
+        f"{len(PATIENTS)} patients; mock GP with {LATENCY_MS} ms per answer; at most {bound} batches of "
+        f"up to {PATIENTS_PER_SEARCH} patients in flight per practice; "
+        f"target: worklist/single <= {TARGET_RATIO:g}"
     )
     print(_row(*COLUMNS))
     for result in results:
@@ -182,6 +211,8 @@ def _print_table(results: list[Measured], bound: int) -> None:
                 f"{result.single:.2f}",
                 f"{sequential:.2f}",
                 f"{ratio:.2f}",
+                result.searches,
+                len(PATIENTS) * result.single_searches,
                 f"{result.cpu:.2f}",
             )
         )
@@ -197,7 +228,8 @@ def main() -> None:
                 directory = root / name.replace(" ", "-")
                 directory.mkdir()
                 settings = _settings(directory, base_url, practices)
-                results.append(asyncio.run(_measure(name, settings)))
+                gp_url = base_url.removesuffix("/fhir")
+                results.append(asyncio.run(_measure(name, settings, gp_url)))
     _print_table(results, settings.clinic_practice_concurrency)
 
 

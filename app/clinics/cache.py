@@ -9,7 +9,7 @@ worklist row shows. Failures are never cached: the next read asks again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -31,7 +31,7 @@ class SingleFlightCache(Generic[Key, Value]):
         self._ttl = ttl
         self._clock = clock
         self._stored: dict[Key, _Stored[Value]] = {}
-        self._fetching: dict[Key, asyncio.Task[Value]] = {}
+        self._fetching: dict[Key, asyncio.Task[Mapping[Key, Value]]] = {}
 
     def cached(self, key: Key) -> Value | None:
         """The value stored for ``key`` if it has not yet expired."""
@@ -41,31 +41,65 @@ class SingleFlightCache(Generic[Key, Value]):
         return stored.value
 
     async def get(self, key: Key, fetch: Callable[[], Awaitable[Value]]) -> Value:
-        """The cached value, else the result of the fetch already under way for ``key``, else a new fetch.
+        """The cached value, else the result of the fetch already under way for ``key``, else a new fetch."""
 
-        The fetch runs as its own task, shielded from its callers: one caller giving up (a client that
-        disconnects) does not cancel the fetch the others are waiting for.
+        async def fetch_one(keys: list[Key]) -> dict[Key, Value]:
+            return {key: await fetch()}
+
+        return (await self.get_many([key], fetch_one))[key]
+
+    async def get_many(
+        self,
+        keys: Sequence[Key],
+        fetch: Callable[[list[Key]], Awaitable[Mapping[Key, Value]]],
+        *,
+        keep: Callable[[Value], bool] = lambda value: True,
+    ) -> dict[Key, Value]:
+        """Each key's value: cached, else from the fetch already under way for it, else from one new fetch.
+
+        The keys neither cached nor being fetched are fetched together, in one call of ``fetch``, which must
+        answer for every key it is given. Values ``keep`` refuses (failures a caller returns as values) are
+        shared with callers asking meanwhile but not stored. The fetch runs as its own task, shielded from its
+        callers: one caller giving up (a client that disconnects) does not cancel what others wait for.
         """
-        found = self.cached(key)
-        if found is not None:
-            return found
-        task = self._fetching.get(key)
-        if task is None:
-            task = asyncio.create_task(self._fill(key, fetch))
+        found: dict[Key, Value] = {}
+        waiting: dict[Key, asyncio.Task[Mapping[Key, Value]]] = {}
+        missing: list[Key] = []
+        for key in dict.fromkeys(keys):
+            value = self.cached(key)
+            if value is not None:
+                found[key] = value
+            elif key in self._fetching:
+                waiting[key] = self._fetching[key]
+            else:
+                missing.append(key)
+        if missing:
+            task = asyncio.create_task(self._fill(missing, fetch, keep))
             task.add_done_callback(_retrieve_outcome)
-            self._fetching[key] = task
-        return await asyncio.shield(task)
+            for key in missing:
+                self._fetching[key] = waiting[key] = task
+        for key, under_way in waiting.items():
+            found[key] = (await asyncio.shield(under_way))[key]
+        return found
 
-    async def _fill(self, key: Key, fetch: Callable[[], Awaitable[Value]]) -> Value:
+    async def _fill(
+        self,
+        keys: list[Key],
+        fetch: Callable[[list[Key]], Awaitable[Mapping[Key, Value]]],
+        keep: Callable[[Value], bool],
+    ) -> Mapping[Key, Value]:
         try:
-            value = await fetch()
+            values = await fetch(keys)
         finally:
-            del self._fetching[key]
+            for key in keys:
+                del self._fetching[key]
         now = self._clock()
         self._stored = {k: s for k, s in self._stored.items() if s.expires_at > now}
         if self._ttl > timedelta(0):
-            self._stored[key] = _Stored(value, now + self._ttl)
-        return value
+            for key in keys:
+                if keep(values[key]):
+                    self._stored[key] = _Stored(values[key], now + self._ttl)
+        return values
 
 
 def _retrieve_outcome(task: asyncio.Task[object]) -> None:

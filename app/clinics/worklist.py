@@ -1,14 +1,18 @@
 """The worklist: each patient on a clinic's list with the headline figures of their specialty summary.
 
-Summaries are fetched all at once, but never more than ``practice_concurrency`` from any one practice: a
-clinic's list may hold thirty patients of one surgery, and its GP system must not see thirty record
-fetches land together. Each practice has its own bound, so a slow practice holds up only its own patients.
-A practice that fails marks only its own patients' rows unavailable; the rest of the worklist still shows.
+A clinic's list may hold thirty patients of one surgery, and its GP system must neither see thirty record
+fetches land together nor make the consultant wait for thirty in turn. So the list's patients are grouped by
+their registered practice and fetched a batch at a time: a FHIR server finds a batch's patients in one
+search and reads every one's results in one search per part (``patients_per_fetch`` patients each), and no
+practice has more than ``practice_concurrency`` batches in flight. Each practice has its own bound, so a slow
+practice holds up only its own patients, and a practice that fails marks only its own patients' rows
+unavailable; the rest of the worklist still shows.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,9 +21,12 @@ from adapters.errors import UpstreamError
 from app.clinics.cache import SingleFlightCache
 from app.clinics.models import ClinicEntry
 from app.core.errors import NotFound
+from app.records.ports import GPRecordSource
+from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty, SummaryHighlights
-from app.specialties.service import build_summary_for
+from app.specialties.service import summarise
+from schemas.clinical import ClinicalRecord
 
 # A summary that cannot be built: the practice failed us, or no connected practice holds the patient.
 SummaryFailure = UpstreamError | NotFound
@@ -27,8 +34,14 @@ SummaryFailure = UpstreamError | NotFound
 
 @dataclass(frozen=True, slots=True)
 class Highlighted:
+    """What a row shows of the patient's summary, and who the patient is, as their practice records them."""
+
     highlights: SummaryHighlights
     generated_at: datetime
+    patient_name: str | None = None
+
+
+Highlights = Highlighted | SummaryFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +52,22 @@ class WorklistRow:
     highlighted: Highlighted | None = None
     failure: SummaryFailure | None = None
 
+    @classmethod
+    def of(cls, entry: ClinicEntry, found: Highlights) -> WorklistRow:
+        if isinstance(found, Highlighted):
+            return cls(entry, highlighted=found)
+        return cls(entry, failure=found)
+
     @property
     def problem(self) -> str | None:
         if isinstance(self.failure, UpstreamError):
             return f"{self.failure.source}: {self.failure.detail}"
         return self.failure.detail if self.failure is not None else None
+
+
+def _batches(nhs_numbers: list[str], size: int) -> list[list[str]]:
+    size = max(size, 1)
+    return [nhs_numbers[start : start + size] for start in range(0, len(nhs_numbers), size)]
 
 
 class WorklistSummaries:
@@ -59,43 +83,59 @@ class WorklistSummaries:
     ) -> None:
         self._practice_concurrency = practice_concurrency
         self._gates: dict[str, asyncio.Semaphore] = {}
-        self._cache: SingleFlightCache[tuple[str, str], Highlighted] = SingleFlightCache(ttl, clock)
+        self._cache: SingleFlightCache[tuple[str, str], Highlights] = SingleFlightCache(ttl, clock)
         self._clock = clock
         self._egfr_equation = egfr_equation
 
     async def rows(
         self, network: PracticeNetwork, specialty: Specialty, entries: Sequence[ClinicEntry]
     ) -> list[WorklistRow]:
-        """A row for each entry, in the order given, their summaries fetched concurrently."""
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._row(network, specialty, entry)) for entry in entries]
-        return [task.result() for task in tasks]
+        """A row for each entry, in the order given; highlights not cached are fetched together."""
 
-    async def _row(self, network: PracticeNetwork, specialty: Specialty, entry: ClinicEntry) -> WorklistRow:
-        async def fetch() -> Highlighted:
-            return await self._highlights(network, specialty, entry)
+        async def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Highlights]:
+            found = await self._highlights(network, specialty, [nhs_number for _, nhs_number in keys])
+            return {(specialty.code, nhs_number): highlights for nhs_number, highlights in found.items()}
 
-        try:
-            highlighted = await self._cache.get((specialty.code, entry.nhs_number), fetch)
-        except (UpstreamError, NotFound) as failure:
-            return WorklistRow(entry, failure=failure)
-        return WorklistRow(entry, highlighted=highlighted)
+        keys = [(specialty.code, entry.nhs_number) for entry in entries]
+        found = await self._cache.get_many(keys, fetch, keep=lambda value: isinstance(value, Highlighted))
+        return [WorklistRow.of(entry, found[key]) for entry, key in zip(entries, keys, strict=True)]
 
     async def _highlights(
-        self, network: PracticeNetwork, specialty: Specialty, entry: ClinicEntry
-    ) -> Highlighted:
-        # Gated by the practice named when the patient joined the list: naming it afresh would cost a
-        # directory lookup per row; a patient who has moved since is still fetched from their new practice.
-        async with self._gate(entry.practice_ods):
+        self, network: PracticeNetwork, specialty: Specialty, nhs_numbers: list[str]
+    ) -> dict[str, Highlights]:
+        """Every patient's highlights or failure: batches of each practice's patients, fetched at once."""
+        found: dict[str, Highlights] = {}
+        by_practice: dict[str, list[str]] = defaultdict(list)
+        for nhs_number, practice in (await registered_practices(network, nhs_numbers)).items():
+            if isinstance(practice, NotFound):
+                found[nhs_number] = practice
+            else:
+                by_practice[practice].append(nhs_number)
+        async with asyncio.TaskGroup() as group:
+            for practice, patients in by_practice.items():
+                try:
+                    source = network.source_for(practice)
+                except NotFound as unconnected:
+                    found.update(dict.fromkeys(patients, unconnected))
+                    continue
+                for batch in _batches(patients, source.patients_per_fetch):
+                    group.create_task(self._fetch_batch(source, specialty, batch, found))
+        return found
+
+    async def _fetch_batch(
+        self, source: GPRecordSource, specialty: Specialty, batch: list[str], found: dict[str, Highlights]
+    ) -> None:
+        async with self._gate(source.practice_ods):
             now = self._clock()
-            summary = await build_summary_for(
-                network=network,
-                specialty=specialty,
-                nhs_number=entry.nhs_number,
-                now=now,
-                egfr_equation=self._egfr_equation,
+            records = await fetch_clinical_records(source, batch, specialty.needs, today=now.date())
+        for nhs_number, record in records.items():
+            found[nhs_number] = (
+                record if isinstance(record, UpstreamError) else self._highlighted(specialty, record, now)
             )
-        return Highlighted(specialty.highlights(summary), now)
+
+    def _highlighted(self, specialty: Specialty, record: ClinicalRecord, now: datetime) -> Highlighted:
+        summary = summarise(specialty, record, now=now, egfr_equation=self._egfr_equation)
+        return Highlighted(specialty.highlights(summary), now, record.patient.name)
 
     def _gate(self, practice_ods: str) -> asyncio.Semaphore:
         gate = self._gates.get(practice_ods)

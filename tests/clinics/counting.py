@@ -1,10 +1,15 @@
-"""Record sources that count what the worklist asks of each practice, wrapped around the app's real ones."""
+"""Record sources that count what the worklist asks of each practice, wrapped around the app's real ones.
+
+A fetch is one ``fetch_records`` call, of however many patients; ``patients`` counts the patients named.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from adapters.errors import UpstreamError
 from app.records.ports import GPRecordSource
 from app.records.wiring import PracticeNetwork
 from schemas.clinical import RecordQuery, SourcePatient, SourceRecord
@@ -15,12 +20,14 @@ class Tally:
     """Record fetches: how many per practice, and the most in flight at once, per practice and overall."""
 
     fetches: Counter[str] = field(default_factory=Counter)
+    patients: Counter[str] = field(default_factory=Counter)
     in_flight: Counter[str] = field(default_factory=Counter)
     peak: Counter[str] = field(default_factory=Counter)
     peak_overall: int = 0
 
-    def started(self, ods: str) -> None:
+    def started(self, ods: str, patients: int) -> None:
         self.fetches[ods] += 1
+        self.patients[ods] += patients
         self.in_flight[ods] += 1
         self.peak[ods] = max(self.peak[ods], self.in_flight[ods])
         self.peak_overall = max(self.peak_overall, self.in_flight.total())
@@ -33,6 +40,7 @@ class CountedSource:
     def __init__(self, inner: GPRecordSource, tally: Tally) -> None:
         self.practice_ods = inner.practice_ods
         self.adapter = inner.adapter
+        self.patients_per_fetch = inner.patients_per_fetch
         self._inner = inner
         self._tally = tally
 
@@ -40,14 +48,25 @@ class CountedSource:
         return await self._inner.find_patient(nhs_number)
 
     async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord:
-        self._tally.started(self.practice_ods)
+        return _or_raise((await self.fetch_records([nhs_number], query))[nhs_number])
+
+    async def fetch_records(
+        self, nhs_numbers: Sequence[str], query: RecordQuery
+    ) -> dict[str, SourceRecord | UpstreamError]:
+        self._tally.started(self.practice_ods, len(nhs_numbers))
         try:
-            return await self._inner.fetch_record(nhs_number, query)
+            return await self._inner.fetch_records(nhs_numbers, query)
         finally:
             self._tally.finished(self.practice_ods)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _or_raise(found: SourceRecord | UpstreamError) -> SourceRecord:
+    if isinstance(found, UpstreamError):
+        raise found
+    return found
 
 
 def count_fetches(network: PracticeNetwork) -> Tally:

@@ -1,5 +1,5 @@
-"""The worklist against two practices' GP servers on 127.0.0.1: each practice's bound on summaries in flight,
-the highlights cache, and a practice that fails.
+"""The worklist against two practices' GP servers on 127.0.0.1: batches of patients searched together, each
+practice's bound on batches in flight, the highlights cache, and a practice that fails.
 
 These pin how the service treats its upstreams, not the database, so SQLite is enough here.
 """
@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from adapters.demo import DEMO_PATIENTS, write_demo_practice
 from adapters.mock_gp import FaultConfig, running_mock_gp
 from app.core.config import Settings
+from app.records.service import record_query
+from app.specialties.nephrology.plugin import NEPHROLOGY
 from tests.clinics.clinic_calls import add_patients, opened, worklist, worklist_rows
 from tests.clinics.counting import Tally, count_fetches
 from tests.support.identity import IdentityProvider, bearer
@@ -29,7 +31,8 @@ REGISTERED = {
     BOW: [patient.nhs_number for patient in DEMO_PATIENTS[3:6]],
 }
 EVERYONE = REGISTERED[MILE_END] + REGISTERED[BOW]
-BOUND = 2  # fewer than each practice's patients, so the bound is what stops a third fetch
+PER_SEARCH = 2  # so each practice's three patients make two batches: two and one
+BOUND = 1  # fewer than each practice's batches, so the bound is what stops the second from starting
 
 
 @pytest.fixture
@@ -54,7 +57,9 @@ def gp_servers(demo_records: Path) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path, gp_servers: dict[str, str]) -> Settings:
     registrations = {nhs: ods for ods, patients in REGISTERED.items() for nhs in patients}
-    path = practices_file_for(tmp_path / "practices", practices=gp_servers, patients=registrations)
+    path = practices_file_for(
+        tmp_path / "practices", practices=gp_servers, patients=registrations, patients_per_search=PER_SEARCH
+    )
     return settings.model_copy(update={"practices_file": path, "clinic_practice_concurrency": BOUND})
 
 
@@ -75,11 +80,18 @@ async def _clinic_of_everyone(client: httpx.AsyncClient, identity: IdentityProvi
     return clinic_id
 
 
+async def _searches(base_url: str) -> dict[str, int]:
+    async with httpx.AsyncClient() as control:
+        response = await control.get(f"{base_url.removesuffix('/fhir')}/_received")
+    searches: dict[str, int] = response.raise_for_status().json()["searches"]
+    return searches
+
+
 def _by_practice(rows: list[dict[str, Any]], ods: str) -> list[dict[str, Any]]:
     return [row["summary"] for row in rows if row["practice_ods"] == ods]
 
 
-async def test_no_practice_has_more_summaries_in_flight_than_its_bound(
+async def test_patients_are_fetched_in_batches_and_no_practice_has_more_in_flight_than_its_bound(
     client: httpx.AsyncClient, identity: IdentityProvider, gp_servers: dict[str, str], tally: Tally
 ) -> None:
     for base_url in gp_servers.values():
@@ -90,10 +102,17 @@ async def test_no_practice_has_more_summaries_in_flight_than_its_bound(
 
     assert [row["nhs_number"] for row in rows] == EVERYONE
     assert {row["summary"]["status"] for row in rows} == {"available"}
-    assert tally.fetches == {MILE_END: 3, BOW: 3}
+    assert tally.fetches == {MILE_END: 2, BOW: 2}
+    assert tally.patients == {MILE_END: 3, BOW: 3}
     assert tally.peak == {MILE_END: BOUND, BOW: BOUND}
     # Both practices were asked at once: one practice's bound does not hold up the other's patients.
     assert tally.peak_overall == 2 * BOUND
+    # Each batch is one search per part, whatever its size: a patient search, and one per date window.
+    windows = len(record_query(NEPHROLOGY.needs, date.today()).observations)
+    for base_url in gp_servers.values():
+        searches = await _searches(base_url)
+        assert searches["Patient"] == 2
+        assert searches["Observation"] == 2 * windows
 
 
 async def test_highlights_are_reused_within_their_time_to_live_and_fetched_again_after(
@@ -105,16 +124,16 @@ async def test_highlights_are_reused_within_their_time_to_live_and_fetched_again
     clinic_id = await _clinic_of_everyone(client, identity)
 
     first = await worklist_rows(client, identity.consultant(), clinic_id)
-    assert tally.fetches.total() == len(EVERYONE)
+    assert tally.patients.total() == len(EVERYONE)
 
     now[0] += ttl - timedelta(seconds=1)
     again = await worklist_rows(client, identity.consultant(sub="dr-okafor"), clinic_id)
-    assert tally.fetches.total() == len(EVERYONE)
+    assert tally.patients.total() == len(EVERYONE)
     assert again == first
 
     now[0] += timedelta(seconds=2)
     after_expiry = await worklist_rows(client, identity.consultant(), clinic_id)
-    assert tally.fetches.total() == 2 * len(EVERYONE)
+    assert tally.patients.total() == 2 * len(EVERYONE)
     assert {row["summary"]["generated_at"] for row in after_expiry} != {
         row["summary"]["generated_at"] for row in first
     }

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     outbox_mesh_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     clinic_practice_concurrency: int = Field(
-        default=4, ge=1, le=64, description="Worklist summaries fetched at once from any one practice"
+        default=4,
+        ge=1,
+        le=64,
+        description="Worklist fetches (each a batch of patients) in flight at one practice",
     )
     clinic_summary_ttl_seconds: float = Field(
         default=120.0, ge=0, le=3600, description="How long a worklist reuses a patient's summary highlights"

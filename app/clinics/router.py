@@ -1,8 +1,9 @@
-"""The clinic API: open a clinic session, put patients on its list, and read its worklist.
+"""The clinic API: open a clinic session, put patients on its list or take them off, read its worklist.
 
-Consultants work with their own specialty's clinics and admins with all; no practice sees them. Importing this
-module registers the relationship a clinic entry gives; including its router brings the worklist's practice
-bounds and highlights cache into the app's lifespan.
+Consultants work with their own specialty's clinics and admins with all; no practice sees them. Closing a
+clinic ends the session: its list no longer changes. Importing this module registers the relationship a clinic
+entry gives; including its router brings the worklist's practice bounds and highlights cache into the app's
+lifespan.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from app.clinics.service import (
     active_entry_in_specialty,
     add_clinic_entry,
     clinic_for,
+    close_clinic,
     create_clinic,
     entries_of,
+    entry_on_list,
     list_clinics,
+    remove_clinic_entry,
 )
 from app.clinics.worklist import WorklistSummaries
 from app.core.config import Settings
@@ -64,6 +68,7 @@ register_relationship_check(active_entry_in_specialty)
 
 ClinicianDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT, Role.ADMIN))]
 ClinicId = Annotated[str, Path(max_length=64, description="The clinic's id")]
+EntryId = Annotated[str, Path(max_length=64, description="The entry's id on the clinic's list")]
 
 _LOCATION = {"Location": {"description": "The new clinic", "schema": {"type": "string"}}}
 
@@ -143,6 +148,41 @@ async def add_patient_to_clinic(
     )
     note.nhs_number = entry.nhs_number
     return entry_public(entry)
+
+
+@router.delete(
+    "/{clinic_id}/entries/{entry_id}",
+    response_model=ClinicEntryPublic,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def remove_patient_from_clinic(
+    clinic_id: ClinicId,
+    entry_id: EntryId,
+    note: Annotated[AuditNote, Depends(audited("remove a patient from a clinic"))],
+    author: ClinicianDep,
+    session: AuditedSessionDep,
+) -> ClinicEntryPublic:
+    """Take a patient off an open clinic's list: 200 with the entry, kept as removed; again is a no-op."""
+    clinic = await clinic_for(session, author, clinic_id, for_update=True)
+    entry = await entry_on_list(session, clinic, entry_id)
+    note.nhs_number = entry.nhs_number
+    return entry_public(await remove_clinic_entry(session, clinic=clinic, entry=entry))
+
+
+@router.post(
+    "/{clinic_id}/close",
+    response_model=ClinicPublic,
+    responses=problem_responses(401, 403, 404, 422, 503),
+)
+async def close_clinic_session(
+    clinic_id: ClinicId,
+    note: Annotated[AuditNote, Depends(audited("close a clinic"))],
+    author: ClinicianDep,
+    session: AuditedSessionDep,
+) -> ClinicPublic:
+    """End the session: its list no longer changes nor opens records; closing again changes nothing."""
+    clinic = await clinic_for(session, author, clinic_id, for_update=True)
+    return clinic_public(await close_clinic(session, clinic=clinic))
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Clinics and the patients on their lists: create, find, add to, and the relationship an entry gives.
+"""Clinics and their lists: create, find, add to, remove from, close, and the relationship an entry gives.
 
 Functions flush; the caller commits. Least privilege: a consultant works only with their own specialty's
 clinics, an admin with every clinic, and no one else with any.
@@ -139,8 +139,7 @@ async def add_clinic_entry(
     now: datetime,
 ) -> ClinicEntry:
     """Puts a patient at the end of an open clinic's list; ``clinic`` should be held for update."""
-    if clinic.status != ClinicStatus.OPEN.value:
-        raise Conflict("the clinic is closed and takes no more patients", current_status=clinic.status)
+    _require_open(clinic, "takes no more patients")
     if isinstance(submission, ClinicEntryFromAdviceRequest):
         advice_request = await _open_request_for(session, clinic, submission.advice_request_id)
         nhs_number, practice_ods, reason = advice_request.nhs_number, advice_request.practice_ods, None
@@ -167,6 +166,50 @@ async def add_clinic_entry(
         # The clinic's row lock orders this service's writers; the constraints still stop any other writer.
         raise Conflict("the clinic's list changed while this was being saved; try again") from None
     return entry
+
+
+def _require_open(clinic: Clinic, refusal: str) -> None:
+    # A closed clinic's list is the record of the session as it ran, so it no longer changes.
+    if clinic.status != ClinicStatus.OPEN.value:
+        raise Conflict(f"the clinic is closed and {refusal}", current_status=clinic.status)
+
+
+async def entry_on_list(session: AsyncSession, clinic: Clinic, entry_id: str) -> ClinicEntry:
+    """The entry, if it is on this clinic's list; removed entries are still found, as they stay on record."""
+    query = select(ClinicEntry).where(
+        col(ClinicEntry.id) == entry_id, col(ClinicEntry.clinic_id) == clinic.id
+    )
+    entry = (await session.execute(query)).scalar_one_or_none()
+    if entry is None:
+        raise NotFound(f"no entry {entry_id} on this clinic's list")
+    return entry
+
+
+async def remove_clinic_entry(session: AsyncSession, *, clinic: Clinic, entry: ClinicEntry) -> ClinicEntry:
+    """Takes the patient off an open clinic's list; ``clinic`` should be held for update.
+
+    The entry is kept, marked removed, so the list shows who was on it; the patient may be put back as a new
+    entry. Removing a removed entry again changes nothing, even once the clinic has closed, so a retried
+    removal is not refused for what already happened.
+    """
+    if entry.status == EntryStatus.REMOVED.value:
+        return entry
+    _require_open(clinic, "its list no longer changes")
+    entry.status = EntryStatus.REMOVED.value
+    await session.flush()
+    return entry
+
+
+async def close_clinic(session: AsyncSession, *, clinic: Clinic) -> Clinic:
+    """Ends the session; closing a closed clinic changes nothing.
+
+    The list then no longer changes, and its entries no longer give the specialty a relationship with their
+    patients (``active_entry_in_specialty`` counts open clinics only).
+    """
+    if clinic.status != ClinicStatus.CLOSED.value:
+        clinic.status = ClinicStatus.CLOSED.value
+        await session.flush()
+    return clinic
 
 
 async def _open_request_for(session: AsyncSession, clinic: Clinic, advice_request_id: str) -> AdviceRequest:

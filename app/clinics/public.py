@@ -74,6 +74,7 @@ def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
         status=SummaryAvailability.AVAILABLE,
         practice_ods=practice_ods,
         generated_at=row.highlighted.generated_at,
+        patient_name=row.highlighted.patient_name,
         highlights=SummaryHighlightsPublic.model_validate(asdict(row.highlighted.highlights)),
         problem=None,
     )

@@ -1,7 +1,8 @@
 """The consultant's pages: their clinics, a clinic's worklist, and a patient's summary with the advice form.
 
 Each page reads through the same services as the API and is audited like it: the worklist leaves an event
-per patient, the patient view one for the record it reads, and both keep the relationship rule.
+per patient, the patient view one for the record it reads, and both keep the relationship rule. The
+worklist's buttons take a patient off the list and close the clinic through the API's own services too.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from app.access.relationships import require_record_access
 from app.advice.access import visible_request
@@ -24,13 +25,22 @@ from app.advice.service import list_advice_requests, responses_of
 from app.audit.service import AuditNote
 from app.auth.principal import Principal
 from app.clinics.audit import WORKLIST_PURPOSE, record_worklist_reads
+from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
-from app.clinics.service import clinic_for, entries_of, list_clinics
+from app.clinics.service import (
+    clinic_for,
+    close_clinic,
+    entries_of,
+    entry_on_list,
+    list_clinics,
+    remove_clinic_entry,
+)
 from app.clinics.worklist import WorklistSummaries
-from app.core.deps import SessionDep, SettingsDep, audited
+from app.core.deps import AuditedSessionDep, SessionDep, audited
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
+from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
 from app.web.nephrology_view import nephrology_view
 from app.web.session import ConsultantPageDep
@@ -44,7 +54,9 @@ from schemas.nhs_number import NhsNumber
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
 ClinicId = Annotated[str, Path(max_length=64)]
+EntryId = Annotated[str, Path(max_length=64)]
 PatientNhsNumber = Annotated[NhsNumber, Path()]
+READ_SUMMARY_PURPOSE = "read a specialty summary"
 # The consultant may answer a request awaiting review, and re-issue advice already given.
 ANSWERABLE = frozenset({AdviceStatus.AWAITING_REVIEW, AdviceStatus.ADVICE_GIVEN})
 
@@ -108,28 +120,47 @@ async def patient_page(
     request: Request,
     clinic_id: ClinicId,
     nhs_number: PatientNhsNumber,
-    note: Annotated[AuditNote, Depends(audited("read a specialty summary"))],
+    note: Annotated[AuditNote, Depends(audited(READ_SUMMARY_PURPOSE))],
     viewer: ConsultantPageDep,
     session: SessionDep,
-    settings: SettingsDep,
 ) -> Response:
     """The patient's specialty summary from the GP record, their advice requests, and the advice form."""
     clinic = await clinic_for(session, viewer, clinic_id)
+    context = await patient_page_context(
+        request, session, viewer=viewer, clinic=clinic, nhs_number=nhs_number, note=note
+    )
+    return render(request, "patient.html", context)
+
+
+async def patient_page_context(
+    request: Request,
+    session: AsyncSession,
+    *,
+    viewer: Principal,
+    clinic: Clinic,
+    nhs_number: str,
+    note: AuditNote,
+) -> dict[str, Any]:
+    """What the patient page shows, with an empty advice form; commits ``session`` before the record is read.
+
+    The advice form shows the page again with what was typed, so both draw it from here.
+    """
     specialty = get_specialty(clinic.specialty)
     await require_record_access(session, viewer, specialty.code, nhs_number, note)
     history = await _advice_history(session, viewer, specialty.code, nhs_number)
+    # The practice may take seconds to answer; the database connection is not held while it does.
     await session.commit()
     summary = await build_summary_for(
         network=request.app.state.practices,
         specialty=specialty,
         nhs_number=nhs_number,
         now=request.app.state.clock(),
-        egfr_equation=settings.egfr_equation,
+        egfr_equation=request.app.state.settings.egfr_equation,
     )
     assert isinstance(summary, NephrologySummary)
     answerable = next((h.request for h in reversed(history) if h.request.status in ANSWERABLE), None)
     today = practice_today()
-    context = {
+    return {
         "viewer": viewer,
         "clinic": clinic_public(clinic),
         "specialty": specialty,
@@ -144,8 +175,9 @@ async def patient_page(
         ],
         "idempotency_key": uuid.uuid4().hex,
         "today": today,
+        "draft": None,
+        "form_errors": {},
     }
-    return render(request, "patient.html", context)
 
 
 async def _advice_history(
@@ -162,3 +194,34 @@ async def _advice_history(
         )
         for advice_request in requests
     ]
+
+
+@router.post("/clinics/{clinic_id}/entries/{entry_id}/remove", status_code=303)
+async def remove_from_list_page(
+    clinic_id: ClinicId,
+    entry_id: EntryId,
+    _csrf: CsrfChecked,
+    note: Annotated[AuditNote, Depends(audited("remove a patient from a clinic"))],
+    viewer: ConsultantPageDep,
+    session: AuditedSessionDep,
+) -> Response:
+    """Takes the patient off the list as the API does, then shows the worklist without them."""
+    clinic = await clinic_for(session, viewer, clinic_id, for_update=True)
+    entry = await entry_on_list(session, clinic, entry_id)
+    note.nhs_number = entry.nhs_number
+    await remove_clinic_entry(session, clinic=clinic, entry=entry)
+    return RedirectResponse(f"/clinics/{clinic.id}", status_code=303)
+
+
+@router.post("/clinics/{clinic_id}/close", status_code=303)
+async def close_clinic_page(
+    clinic_id: ClinicId,
+    _csrf: CsrfChecked,
+    note: Annotated[AuditNote, Depends(audited("close a clinic"))],
+    viewer: ConsultantPageDep,
+    session: AuditedSessionDep,
+) -> Response:
+    """Closes the clinic as the API does, then shows the clinic list, where it now reads closed."""
+    clinic = await clinic_for(session, viewer, clinic_id, for_update=True)
+    await close_clinic(session, clinic=clinic)
+    return RedirectResponse("/", status_code=303)

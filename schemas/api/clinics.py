@@ -123,6 +123,9 @@ class WorklistSummaryPublic(BaseModel):
     status: SummaryAvailability
     practice_ods: str = Field(description="The practice whose record the summary is built from")
     generated_at: dt.datetime | None = Field(description="When the highlights were read from the record")
+    patient_name: str | None = Field(
+        default=None, description="The patient's name as their practice records it, when the record was read"
+    )
     highlights: SummaryHighlightsPublic | None
     problem: str | None = Field(description="Why the summary could not be built, naming the failing practice")
 

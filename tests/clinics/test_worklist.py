@@ -46,6 +46,8 @@ async def test_the_worklist_shows_each_patients_highlights_in_list_order(
     assert all(row["status"] == "waiting" for row in rows)
     assert {row["summary"]["status"] for row in rows} == {"available"}
     assert {row["summary"]["practice_ods"] for row in rows} == {DEMO_PRACTICE_ODS}
+    names = {patient.nhs_number: patient.name for patient in DEMO_PATIENTS}
+    assert [row["summary"]["patient_name"] for row in rows] == [names[nhs] for nhs in order]
     failure, proteinuria, decline, normal = (row["summary"]["highlights"] for row in rows)
     assert failure["g_category"] == "G5"
     assert failure["kfre_five_year_percent"] > 5

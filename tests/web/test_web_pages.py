@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -42,6 +43,10 @@ async def test_the_worklist_shows_each_patient_with_highlights(
     assert response.status_code == 200
     entries = await demo_clinic.worklist(client)
     assert response.text.count('class="patient-link"') == len(entries) == 10
+    # Each patient by the name their practice records, the NHS number beside it.
+    for entry in entries:
+        name = re.escape(html.escape(entry["summary"]["patient_name"]))
+        assert re.search(rf'class="patient-link"[^>]*>{name} <span class="nhs">NHS ', response.text)
     assert "Advice request" in response.text
     assert "5-year kidney failure risk above 5%" in response.text
 

@@ -25,3 +25,18 @@ for (const form of document.querySelectorAll("form.advice-form")) {
   linkDueDates(form);
   sendOnce(form);
 }
+
+function confirmFirst(form) {
+  // Closing a clinic cannot be undone from the pages, so a stray click asks before it sends.
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}
+
+for (const form of document.querySelectorAll("form[data-confirm]")) {
+  confirmFirst(form);
+}
+
+// Advice sent back for correction: the summary of what to correct is where the keyboard starts.
+const errorSummary = document.querySelector(".error-summary[tabindex]");
+if (errorSummary) errorSummary.focus();

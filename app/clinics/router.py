@@ -24,12 +24,11 @@ from app.clinics.service import (
     active_entry_in_specialty,
     add_clinic_entry,
     clinic_for,
-    close_clinic,
+    close_clinic_for,
     create_clinic,
     entries_of,
-    entry_on_list,
     list_clinics,
-    remove_clinic_entry,
+    take_off_list,
 )
 from app.clinics.worklist import WorklistSummaries
 from app.core.config import Settings
@@ -163,10 +162,8 @@ async def remove_patient_from_clinic(
     session: AuditedSessionDep,
 ) -> ClinicEntryPublic:
     """Take a patient off an open clinic's list: 200 with the entry, kept as removed; again is a no-op."""
-    clinic = await clinic_for(session, author, clinic_id, for_update=True)
-    entry = await entry_on_list(session, clinic, entry_id)
-    note.nhs_number = entry.nhs_number
-    return entry_public(await remove_clinic_entry(session, clinic=clinic, entry=entry))
+    entry = await take_off_list(session, viewer=author, clinic_id=clinic_id, entry_id=entry_id, note=note)
+    return entry_public(entry)
 
 
 @router.post(
@@ -181,8 +178,7 @@ async def close_clinic_session(
     session: AuditedSessionDep,
 ) -> ClinicPublic:
     """End the session: its list no longer changes nor opens records; closing again changes nothing."""
-    clinic = await clinic_for(session, author, clinic_id, for_update=True)
-    return clinic_public(await close_clinic(session, clinic=clinic))
+    return clinic_public(await close_clinic_for(session, viewer=author, clinic_id=clinic_id))
 
 
 @router.get(

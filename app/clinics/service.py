@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from app.advice.models import AdviceRequest
 from app.advice.states import TERMINAL_STATUSES
+from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.clinics.models import Clinic, ClinicEntry
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -198,6 +199,22 @@ async def remove_clinic_entry(session: AsyncSession, *, clinic: Clinic, entry: C
     entry.status = EntryStatus.REMOVED.value
     await session.flush()
     return entry
+
+
+async def take_off_list(
+    session: AsyncSession, *, viewer: Principal, clinic_id: str, entry_id: str, note: AuditNote
+) -> ClinicEntry:
+    """The API's and the page's removal: the clinic held, the entry found, the patient named to the audit
+    before any refusal (so a refused removal is audited with them), then the entry marked removed."""
+    clinic = await clinic_for(session, viewer, clinic_id, for_update=True)
+    entry = await entry_on_list(session, clinic, entry_id)
+    note.nhs_number = entry.nhs_number
+    return await remove_clinic_entry(session, clinic=clinic, entry=entry)
+
+
+async def close_clinic_for(session: AsyncSession, *, viewer: Principal, clinic_id: str) -> Clinic:
+    """The API's and the page's closing: the clinic held for update, then closed."""
+    return await close_clinic(session, clinic=await clinic_for(session, viewer, clinic_id, for_update=True))
 
 
 async def close_clinic(session: AsyncSession, *, clinic: Clinic) -> Clinic:

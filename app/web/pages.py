@@ -27,14 +27,7 @@ from app.auth.principal import Principal
 from app.clinics.audit import WORKLIST_PURPOSE, record_worklist_reads
 from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
-from app.clinics.service import (
-    clinic_for,
-    close_clinic,
-    entries_of,
-    entry_on_list,
-    list_clinics,
-    remove_clinic_entry,
-)
+from app.clinics.service import clinic_for, close_clinic_for, entries_of, list_clinics, take_off_list
 from app.clinics.worklist import WorklistSummaries
 from app.core.deps import AuditedSessionDep, SessionDep, audited
 from app.outbox.service import delivery_status_for
@@ -206,11 +199,8 @@ async def remove_from_list_page(
     session: AuditedSessionDep,
 ) -> Response:
     """Takes the patient off the list as the API does, then shows the worklist without them."""
-    clinic = await clinic_for(session, viewer, clinic_id, for_update=True)
-    entry = await entry_on_list(session, clinic, entry_id)
-    note.nhs_number = entry.nhs_number
-    await remove_clinic_entry(session, clinic=clinic, entry=entry)
-    return RedirectResponse(f"/clinics/{clinic.id}", status_code=303)
+    entry = await take_off_list(session, viewer=viewer, clinic_id=clinic_id, entry_id=entry_id, note=note)
+    return RedirectResponse(f"/clinics/{entry.clinic_id}", status_code=303)
 
 
 @router.post("/clinics/{clinic_id}/close", status_code=303)
@@ -222,6 +212,5 @@ async def close_clinic_page(
     session: AuditedSessionDep,
 ) -> Response:
     """Closes the clinic as the API does, then shows the clinic list, where it now reads closed."""
-    clinic = await clinic_for(session, viewer, clinic_id, for_update=True)
-    await close_clinic(session, clinic=clinic)
+    await close_clinic_for(session, viewer=viewer, clinic_id=clinic_id)
     return RedirectResponse("/", status_code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
@@ -23,7 +24,7 @@ async def _clinic_status(client: httpx.AsyncClient, clinic: DemoClinic) -> str:
     return status
 
 
-async def test_each_patient_has_a_remove_button_named_for_their_place_and_nhs_number(
+async def test_each_patient_has_a_remove_button_named_for_their_place_name_and_nhs_number(
     consultant: httpx.AsyncClient, client: httpx.AsyncClient, demo_clinic: DemoClinic
 ) -> None:
     page = await _worklist_page(consultant, demo_clinic)
@@ -33,7 +34,8 @@ async def test_each_patient_has_a_remove_button_named_for_their_place_and_nhs_nu
     nhs = str(third["nhs_number"])
     assert f'action="/clinics/{demo_clinic.id}/entries/{third["id"]}/remove"' in page
     # The name starts with the words on the button, so voice control finds it by what it shows.
-    assert f'aria-label="Remove from list: entry 3, NHS {nhs[:3]} {nhs[3:6]} {nhs[6:]}"' in page
+    name = html.escape(str(third["summary"]["patient_name"]))
+    assert f'aria-label="Remove from list: entry 3, {name}, NHS {nhs[:3]} {nhs[3:6]} {nhs[6:]}"' in page
     assert f'action="/clinics/{demo_clinic.id}/close"' in page
     assert re.search(r'<button type="submit"[^>]*aria-describedby="close-hint">Close clinic</button>', page)
 

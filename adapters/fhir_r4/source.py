@@ -77,12 +77,14 @@ class FhirR4Source:
         breaker: CircuitBreaker | None = None,
         page_cap: int = 50,
         page_size: int = 200,
+        largest_page: int = 1000,
         patients_per_fetch: int = 10,
     ) -> None:
         self.practice_ods = practice_ods
         self.nhs_number_system = nhs_number_system
         self.page_cap = page_cap
         self.page_size = page_size
+        self.largest_page = largest_page
         self.patients_per_fetch = patients_per_fetch
         self._base = httpx.URL(base_url.rstrip("/") + "/")
         self._source = f"practice {practice_ods}"
@@ -162,7 +164,9 @@ class FhirR4Source:
         return PatientNotFound(self._source, "no patient with that NHS number")
 
     def _searches(self, patient_ids: list[str], query: RecordQuery) -> list[_Search]:
-        count = str(self.page_size)
+        # Pages as long for each patient as for one, up to the largest page a server is asked for: a batch
+        # then takes no more round trips than one patient does, and the server still pages beyond its own cap.
+        count = str(max(self.page_size, min(self.page_size * len(patient_ids), self.largest_page)))
         patients = ",".join(patient_ids)
         searches = [
             _Search(f"observations:{q.name}", "Observation", _observation_params(patients, q, count))

@@ -176,3 +176,17 @@ async def test_two_patients_sharing_one_nhs_number_fail_only_that_number(
     assert isinstance(found[BEN], UpstreamBadResponse)
     assert "2 patients share one NHS number" in str(found[BEN])
     assert params(gp, "Observation")["patient"] == "p1"
+
+
+async def test_a_batchs_pages_are_as_long_per_patient_as_one_patients_up_to_the_largest_page(
+    gp: respx.MockRouter, http: httpx.AsyncClient
+) -> None:
+    two_patients(gp)
+
+    await source(http, page_size=200, largest_page=1000).fetch_records([ANNA, BEN], OBSERVATIONS_ONLY)
+    await source(http, page_size=200, largest_page=300).fetch_records([ANNA, BEN], OBSERVATIONS_ONLY)
+    await source(http, page_size=200, largest_page=100).fetch_records([ANNA, BEN], OBSERVATIONS_ONLY)
+
+    counts = [params(gp, "Observation", call)["_count"] for call in range(3)]
+    # Never shorter than one patient's page, even where the largest page is set below it.
+    assert counts == ["400", "300", "200"]

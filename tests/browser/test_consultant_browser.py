@@ -19,12 +19,16 @@ pytestmark = pytest.mark.browser
 MAX_TABS = 120
 
 
-def _sign_in_and_open_first_request(page: Page) -> str:
+def _sign_in_and_open_first_request(page: Page, artifacts: Path | None = None) -> str:
     """Signs in as the demo consultant and opens the first patient the practice asked about."""
     page.goto("/sign-in")
     page.get_by_role("button", name="Sign in as demo consultant").click()
     page.get_by_role("link", name="(today)").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Nephrology clinic")
+    # Each row names its patient as the practice records them, the NHS number beneath.
+    expect(page.locator("a.patient-link .nhs").first).to_contain_text("NHS ")
+    if artifacts is not None:
+        page.screenshot(path=str(artifacts / "worklist.png"), full_page=True)
     requested = page.locator("tr", has=page.locator(".tag-request")).first
     link = requested.locator("a.patient-link")
     nhs_number = (link.get_attribute("href") or "").rsplit("/", 1)[-1]
@@ -43,7 +47,7 @@ def _egfr_results(base_url: str, settings: Settings, nhs_number: str) -> int:
 def test_the_consultant_gives_advice_and_sees_it_delivered(
     page: Page, base_url: str, dev_settings: Settings, artifacts: Path
 ) -> None:
-    nhs_number = _sign_in_and_open_first_request(page)
+    nhs_number = _sign_in_and_open_first_request(page, artifacts)
     expect(page.locator("svg.egfr-chart")).to_be_visible()
     assert page.locator("circle.egfr-point").count() == _egfr_results(base_url, dev_settings, nhs_number)
     expect(page.locator(".patient-cell")).to_contain_text("This patient")

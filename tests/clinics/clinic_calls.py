@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from app.core.config import Settings
 from tests.support.identity import bearer
+from tests.support.practices import practices_file
 
 CLINIC_DAY = "2026-11-24"
+
+
+def with_unreachable_practice(settings: Settings, directory: Path, patients: dict[str, str]) -> Settings:
+    """The settings with one practice whose server is nowhere, for tests that never read a record."""
+    ods = next(iter(patients.values()))
+    nowhere = "http://127.0.0.1:9/fhir"
+    path = practices_file(directory / "practices", base_url=nowhere, patients=patients, ods=ods)
+    return settings.model_copy(update={"practices_file": path})
 
 
 async def open_clinic(

@@ -19,9 +19,14 @@ from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
 from app.clinics.service import active_entry_in_specialty
 from app.core.config import Settings
-from tests.clinics.clinic_calls import add_entry, add_patients, opened, worklist_rows
+from tests.clinics.clinic_calls import (
+    add_entry,
+    add_patients,
+    opened,
+    with_unreachable_practice,
+    worklist_rows,
+)
 from tests.support.identity import IdentityProvider, bearer
-from tests.support.practices import practices_file
 
 PRACTICE = "A11111"
 FIRST, SECOND = "9990001006", "9990001014"
@@ -30,13 +35,7 @@ NOWHERE = "0" * 32
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
-    path = practices_file(
-        tmp_path / "practices",
-        base_url="http://127.0.0.1:9/fhir",
-        patients={FIRST: PRACTICE, SECOND: PRACTICE},
-        ods=PRACTICE,
-    )
-    return settings.model_copy(update={"practices_file": path})
+    return with_unreachable_practice(settings, tmp_path, {FIRST: PRACTICE, SECOND: PRACTICE})
 
 
 async def _clinic_with_patients(client: httpx.AsyncClient, token: str) -> tuple[str, dict[str, str]]:

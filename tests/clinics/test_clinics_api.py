@@ -18,9 +18,15 @@ from sqlmodel import col
 from app.advice.models import AdviceRequest
 from app.clinics.models import Clinic
 from app.core.config import Settings
-from tests.clinics.clinic_calls import CLINIC_DAY, add_entry, add_patients, open_clinic, opened
+from tests.clinics.clinic_calls import (
+    CLINIC_DAY,
+    add_entry,
+    add_patients,
+    open_clinic,
+    opened,
+    with_unreachable_practice,
+)
 from tests.support.identity import IdentityProvider, bearer
-from tests.support.practices import practices_file
 
 PRACTICE = "A11111"
 FIRST, SECOND = "9990001006", "9990001014"
@@ -29,13 +35,7 @@ UNKNOWN_TO_THE_DIRECTORY = "9434765919"
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
-    path = practices_file(
-        tmp_path / "practices",
-        base_url="http://127.0.0.1:9/fhir",
-        patients={FIRST: PRACTICE, SECOND: PRACTICE},
-        ods=PRACTICE,
-    )
-    return settings.model_copy(update={"practices_file": path})
+    return with_unreachable_practice(settings, tmp_path, {FIRST: PRACTICE, SECOND: PRACTICE})
 
 
 async def _advice_request(client: httpx.AsyncClient, identity: IdentityProvider, nhs_number: str) -> str:

@@ -10,11 +10,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.relationships import register_relationship_check
 from app.advice.access import check_if_match, etag, open_request_in_specialty, visible_request
-from app.advice.idempotency import REPLAYED_HEADER, IdempotentWriteDep, replay_if_seen, respond_once
+from app.advice.idempotency import (
+    REPLAYED_HEADER,
+    IdempotentWrite,
+    IdempotentWriteDep,
+    replay_if_seen,
+    respond_once,
+)
 from app.advice.metrics import advice_metrics
+from app.advice.models import AdviceRequest
 from app.advice.public import (
     message_public,
     request_public,
@@ -84,6 +92,29 @@ def _known_specialty(code: str | None) -> str | None:
     if code is not None and code not in SPECIALTIES:
         raise Unprocessable(f"no specialty {code!r}; available: {', '.join(sorted(SPECIALTIES))}")
     return code
+
+
+async def _held_for_write(
+    session: AsyncSession,
+    principal: Principal,
+    advice_request_id: str,
+    *,
+    note: AuditNote,
+    write: IdempotentWrite,
+    if_match: str | None,
+    if_match_required: bool = False,
+) -> AdviceRequest | Response:
+    """The request held for update and named to the audit, or the first answer if this write was made before.
+
+    The replay comes before the version check: a retried write gets its first answer, not a 412 for the
+    version its own first attempt moved on.
+    """
+    advice_request = await visible_request(session, principal, advice_request_id, for_update=True)
+    note.nhs_number = advice_request.nhs_number
+    if (replay := await replay_if_seen(session, write)) is not None:
+        return replay
+    check_if_match(advice_request, if_match, required=if_match_required)
+    return advice_request
 
 
 @router.post(
@@ -176,11 +207,12 @@ async def post_conversation_message(
     if_match: IfMatch = None,
 ) -> Response:
     """Add a message; the practice's reply to a request for information sends the request back for review."""
-    advice_request = await visible_request(session, author, advice_request_id, for_update=True)
-    note.nhs_number = advice_request.nhs_number
-    if (replay := await replay_if_seen(session, write)) is not None:
-        return replay
-    check_if_match(advice_request, if_match, required=False)
+    held = await _held_for_write(
+        session, author, advice_request_id, note=note, write=write, if_match=if_match
+    )
+    if isinstance(held, Response):
+        return held
+    advice_request = held
     message = await add_conversation_message(
         session, advice_request=advice_request, author=author, body=submission.body
     )
@@ -207,11 +239,18 @@ async def respond_to_advice_request(
     if_match: IfMatch = None,
 ) -> Response:
     """Answer a request of your specialty (If-Match required): advice, a referral, or a question back."""
-    advice_request = await visible_request(session, consultant, advice_request_id, for_update=True)
-    note.nhs_number = advice_request.nhs_number
-    if (replay := await replay_if_seen(session, write)) is not None:
-        return replay
-    check_if_match(advice_request, if_match, required=True)
+    held = await _held_for_write(
+        session,
+        consultant,
+        advice_request_id,
+        note=note,
+        write=write,
+        if_match=if_match,
+        if_match_required=True,
+    )
+    if isinstance(held, Response):
+        return held
+    advice_request = held
     response = await answer_advice_request(
         session,
         advice_request=advice_request,
@@ -242,11 +281,12 @@ async def acknowledge_advice_request(
     if_match: IfMatch = None,
 ) -> Response:
     """Confirm the practice has the advice, closing the request; acknowledging again changes nothing."""
-    advice_request = await visible_request(session, practice, advice_request_id, for_update=True)
-    note.nhs_number = advice_request.nhs_number
-    if (replay := await replay_if_seen(session, write)) is not None:
-        return replay
-    check_if_match(advice_request, if_match, required=False)
+    held = await _held_for_write(
+        session, practice, advice_request_id, note=note, write=write, if_match=if_match
+    )
+    if isinstance(held, Response):
+        return held
+    advice_request = held
     await acknowledge_advice(
         session,
         advice_request=advice_request,
@@ -271,11 +311,12 @@ async def cancel_advice(
     if_match: IfMatch = None,
 ) -> Response:
     """Withdraw a request the consultant has not yet answered."""
-    advice_request = await visible_request(session, practice, advice_request_id, for_update=True)
-    note.nhs_number = advice_request.nhs_number
-    if (replay := await replay_if_seen(session, write)) is not None:
-        return replay
-    check_if_match(advice_request, if_match, required=False)
+    held = await _held_for_write(
+        session, practice, advice_request_id, note=note, write=write, if_match=if_match
+    )
+    if isinstance(held, Response):
+        return held
+    advice_request = held
     await cancel_advice_request(session, advice_request=advice_request, by=practice)
     body = state_public(advice_request)
     return await respond_once(session, write, status=200, body=body, headers={"ETag": etag(advice_request)})

@@ -3,7 +3,8 @@
 A consultant moves between the worklist and the patients on it within minutes, and several consultants may
 open one clinic's worklist together; without the cache each of those reads would ask the practice again.
 The time to live is short because results keep arriving in the GP record, and what is cached is only what a
-worklist row shows. Failures are never cached: the next read asks again.
+worklist row shows. Failures, raised or returned as values the caller says not to keep, are never cached:
+the next read asks again.
 """
 
 from __future__ import annotations
@@ -39,14 +40,6 @@ class SingleFlightCache(Generic[Key, Value]):
         if stored is None or stored.expires_at <= self._clock():
             return None
         return stored.value
-
-    async def get(self, key: Key, fetch: Callable[[], Awaitable[Value]]) -> Value:
-        """The cached value, else the result of the fetch already under way for ``key``, else a new fetch."""
-
-        async def fetch_one(keys: list[Key]) -> dict[Key, Value]:
-            return {key: await fetch()}
-
-        return (await self.get_many([key], fetch_one))[key]
 
     async def get_many(
         self,

@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from fastapi import Request
+
 from adapters.errors import UpstreamNotFound, UpstreamTimeout, UpstreamUnavailable
 from app.audit.service import AuditLog, AuditNote
 from app.auth.principal import Principal
-from app.clinics.worklist import SummaryFailure, WorklistRow
+from app.clinics.models import Clinic, ClinicEntry
+from app.clinics.worklist import SummaryFailure, WorklistRow, WorklistSummaries
 from app.core.errors import NotFound, ServiceUnavailable
+from app.specialties.registry import get_specialty
 
 WORKLIST_PURPOSE = "clinic worklist"
 
@@ -64,3 +68,23 @@ async def record_worklist_reads(
         raise ServiceUnavailable("the worklist could not be audited, so it is not shown") from None
     # The patients' events stand for the request; the middleware need not add one without a patient.
     route_note.recorded = bool(rows)
+
+
+async def audited_worklist_rows(
+    request: Request, *, viewer: Principal, note: AuditNote, clinic: Clinic, entries: Sequence[ClinicEntry]
+) -> list[WorklistRow]:
+    """The list's rows from the app's worklist summaries, each patient's read on record before they are shown.
+
+    The one step the API's worklist and the page share; the caller has released its database connection,
+    as the practices may take seconds to answer.
+    """
+    summaries: WorklistSummaries = request.app.state.worklist_summaries
+    rows = await summaries.rows(request.app.state.practices, get_specialty(clinic.specialty), entries)
+    await record_worklist_reads(
+        request.app.state.audit_log,
+        principal=viewer,
+        route_note=note,
+        rows=rows,
+        request_id=request.state.request_id,
+    )
+    return rows

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Res
 from app.access.relationships import register_relationship_check
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
-from app.clinics.audit import WORKLIST_PURPOSE, record_worklist_reads
+from app.clinics.audit import WORKLIST_PURPOSE, audited_worklist_rows
 from app.clinics.public import clinic_detail_public, clinic_public, entry_public, worklist_public
 from app.clinics.service import (
     active_entry_in_specialty,
@@ -34,7 +34,6 @@ from app.clinics.worklist import WorklistSummaries
 from app.core.config import Settings
 from app.core.deps import AuditedSessionDep, SessionDep, audited, require_roles
 from app.core.openapi import problem_responses
-from app.specialties.registry import get_specialty
 from schemas.api.clinics import (
     ClinicCreate,
     ClinicDetailPublic,
@@ -198,13 +197,5 @@ async def read_worklist(
     entries = await entries_of(session, clinic.id, active_only=True)
     # The practices may take seconds to answer; the database connection is not held while they do.
     await session.commit()
-    summaries: WorklistSummaries = request.app.state.worklist_summaries
-    rows = await summaries.rows(request.app.state.practices, get_specialty(clinic.specialty), entries)
-    await record_worklist_reads(
-        request.app.state.audit_log,
-        principal=viewer,
-        route_note=note,
-        rows=rows,
-        request_id=request.state.request_id,
-    )
+    rows = await audited_worklist_rows(request, viewer=viewer, note=note, clinic=clinic, entries=entries)
     return worklist_public(clinic, rows)

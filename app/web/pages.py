@@ -24,11 +24,10 @@ from app.advice.responses import practice_today
 from app.advice.service import list_advice_requests, responses_of
 from app.audit.service import AuditNote
 from app.auth.principal import Principal
-from app.clinics.audit import WORKLIST_PURPOSE, record_worklist_reads
+from app.clinics.audit import WORKLIST_PURPOSE, audited_worklist_rows
 from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
 from app.clinics.service import clinic_for, close_clinic_for, entries_of, list_clinics, take_off_list
-from app.clinics.worklist import WorklistSummaries
 from app.core.deps import AuditedSessionDep, SessionDep, audited
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
@@ -83,16 +82,8 @@ async def worklist_page(
     questions = await _advice_requests_of(session, viewer, [e.advice_request_id for e in entries])
     # The practices may take seconds to answer; the database connection is not held while they do.
     await session.commit()
-    summaries: WorklistSummaries = request.app.state.worklist_summaries
+    rows = await audited_worklist_rows(request, viewer=viewer, note=note, clinic=clinic, entries=entries)
     specialty = get_specialty(clinic.specialty)
-    rows = await summaries.rows(request.app.state.practices, specialty, entries)
-    await record_worklist_reads(
-        request.app.state.audit_log,
-        principal=viewer,
-        route_note=note,
-        rows=rows,
-        request_id=request.state.request_id,
-    )
     context = {
         "viewer": viewer,
         "worklist": worklist_public(clinic, rows),

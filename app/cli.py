@@ -32,6 +32,7 @@ def load_settings() -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.limits import server_header_cap
     from app.records.wiring import check_practices_file
 
     settings = load_settings()
@@ -49,6 +50,10 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=20,
+        # h11 rather than httptools: only h11 lets uvicorn bound the headers it buffers, which outweighs
+        # httptools' speed for a service whose load is a clinic's worth of consultants.
+        http="h11",
+        h11_max_incomplete_event_size=server_header_cap(settings.max_header_bytes),
     )
     return 0
 

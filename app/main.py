@@ -15,11 +15,14 @@ from app.audit.router import router as audit_router
 from app.audit.service import AuditLog
 from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
+from app.auth.middleware import AuthenticateFirstMiddleware
 from app.clinics.router import router as clinics_router
+from app.core.cache_control import NoStoreMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, session_factory
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
+from app.core.limits import RequestLimitsMiddleware
 from app.core.logging import configure_logging
 from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
@@ -92,6 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utc_now
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(AuthenticateFirstMiddleware)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(audit_router)
@@ -101,4 +110,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(clinics_router)
     app.include_router(outbox_router)
     install_web(app)
+    app.add_middleware(NoStoreMiddleware)
     return app

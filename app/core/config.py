@@ -60,6 +60,17 @@ class Settings(BaseSettings):
         default=120.0, ge=0, le=3600, description="How long a worklist reuses a patient's summary highlights"
     )
 
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body accepted; larger ones get 413 before they are read",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=4096,
+        description="The largest total of a request's header names and values; larger ones get 431",
+    )
+
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:
         if self.dev_mode:

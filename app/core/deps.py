@@ -64,6 +64,9 @@ async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    already_verified: Principal | None = getattr(request.state, "principal", None)
+    if already_verified is not None:
+        return already_verified
     token = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthorised("a bearer token is required")

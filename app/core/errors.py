@@ -119,7 +119,8 @@ def problem_response(
         orjson.dumps(problem.model_dump(mode="json", exclude_none=True)),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        # An error names the path it refused, and paths carry NHS numbers: no cache may keep one.
+        headers={"Cache-Control": "no-store", **(headers or {})},
     )
 
 

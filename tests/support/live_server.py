@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -20,10 +21,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: ASGIApp, *, startup_timeout: float = 30.0) -> Iterator[str]:
+def live_server(app: ASGIApp, *, startup_timeout: float = 30.0, **server_options: Any) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        **server_options,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"live-server-{port}", daemon=True)

@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="GP record summaries for virtual clinics, and the advice that flows back to the practice.",
         lifespan=lifespan,
+        # The pages serve their own docs, from local files (see app/web/api_docs.py).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.clock = utc_now

@@ -1,8 +1,7 @@
 """Security headers on every response, and a strict Content-Security-Policy on the pages.
 
-The pages load only the app's own scripts and styles, so the policy allows nothing else: no inline script,
-no inline style, no framing. The interactive API docs load Swagger UI from its CDN with inline script, so
-they keep the other headers but not this policy.
+The pages, the interactive API docs among them, load only the app's own scripts and styles, so the policy
+allows nothing else: no inline script, no inline style, no framing.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ ALWAYS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-API_DOCS = ("/docs", "/redoc")
 
 
 class SecurityHeadersMiddleware:
@@ -30,14 +28,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        api_docs = scope["path"].startswith(API_DOCS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in ALWAYS.items():
                     headers.setdefault(name, value)
-                if headers.get("content-type", "").startswith("text/html") and not api_docs:
+                if headers.get("content-type", "").startswith("text/html"):
                     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             await send(message)
 

@@ -1,8 +1,9 @@
 """Property-based run over the app's own OpenAPI schema: no 5xx, and every response matches its declaration.
 
-Bounded: a fixed number of examples per operation, against a live server on 127.0.0.1 with the demo
-practice, authenticated with a token fitting each route's callers. One test per operation, so the run grows
-with every route added.
+Two phases: positive data, which must get answers matching the schema, and negative data (values the schema
+forbids), which must be refused with a 4xx and never a 5xx. Bounded: a fixed number of examples per operation,
+against a live server on 127.0.0.1 with the demo practice, authenticated with a token fitting each route's
+callers. One test per operation and phase, so the run grows with every route added.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -28,6 +30,7 @@ from tests.support.identity import AUDIENCE, ISSUER, IdentityProvider, bearer
 from tests.support.live_server import live_server
 
 EXAMPLES_PER_OPERATION = 20
+NEGATIVE_EXAMPLES_PER_OPERATION = 10
 SECRET = "schema-run-secret-that-is-long-enough-0123"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -35,6 +38,10 @@ SCHEMA = schemathesis.openapi.from_dict(
     create_app(Settings(dev_mode=True, var_dir=Path("/nonexistent"))).openapi()
 )
 OPERATIONS = {f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in SCHEMA.get_all_operations())}
+# An operation that takes no input has no data the schema forbids.
+OPERATIONS_TAKING_INPUT = sorted(
+    label for label, op in OPERATIONS.items() if op.path_parameters or op.query or op.headers or op.body
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +74,42 @@ def _headers_for(path: str, method: str, identity: IdentityProvider) -> dict[str
     return bearer(identity.admin())
 
 
+def _exercise(
+    operation: str,
+    mode: GenerationMode,
+    examples: int,
+    checks: list[schemathesis.CheckFunction],
+    api_server: str,
+    identity: IdentityProvider,
+) -> None:
+    endpoint = OPERATIONS[operation]
+    headers = _headers_for(endpoint.path, endpoint.method.upper(), identity)
+
+    @given(data=st.data())
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def run(data: st.DataObject) -> None:
+        case = data.draw(endpoint.as_strategy(mode))
+        case.call_and_validate(base_url=api_server, headers=headers, checks=checks, timeout=30)
+
+    run()
+
+
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_the_api_honours_its_own_schema(
     operation: str, api_server: str, api_identity: IdentityProvider
 ) -> None:
-    endpoint = OPERATIONS[operation]
-    headers = _headers_for(endpoint.path, endpoint.method.upper(), api_identity)
+    _exercise(operation, GenerationMode.POSITIVE, EXAMPLES_PER_OPERATION, CHECKS, api_server, api_identity)
 
-    @given(data=st.data())
-    @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
+
+@pytest.mark.parametrize("operation", OPERATIONS_TAKING_INPUT)
+def test_the_api_refuses_what_its_schema_forbids_without_a_server_error(
+    operation: str, api_server: str, api_identity: IdentityProvider
+) -> None:
+    _exercise(
+        operation,
+        GenerationMode.NEGATIVE,
+        NEGATIVE_EXAMPLES_PER_OPERATION,
+        [not_a_server_error],
+        api_server,
+        api_identity,
     )
-    def run(data: st.DataObject) -> None:
-        case = data.draw(endpoint.as_strategy())
-        case.call_and_validate(base_url=api_server, headers=headers, checks=CHECKS, timeout=30)
-
-    run()

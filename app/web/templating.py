@@ -1,11 +1,13 @@
-"""The Jinja2 environment of the pages, and the filters that round figures for display only.
+"""The Jinja2 environment of the pages, and the filters that shape figures and dates for display only.
 
 The API keeps full precision; a page shows eGFR as a whole number, its slope and KFRE to one decimal place.
+The API writes days as ISO 8601 for machines; a page writes every day and moment one way, for people.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,34 @@ def nhs_number(value: str) -> str:
     return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
 
 
-def long_date(value: dt.date | dt.datetime | None) -> str:
-    return "—" if value is None else f"{value.day} {value:%b %Y}"
+# Spelled out rather than by strftime, whose month names follow the process's locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
-def time_of_day(value: dt.datetime | None) -> str:
-    return "—" if value is None else f"{long_date(value)} {value:%H:%M} UTC"
+def clinical_date(value: dt.date | dt.datetime | None) -> str:
+    """The one way the pages write a day, "3 Mar 2025", and a moment, "3 Mar 2025 14:05 UTC" (NHS style).
+
+    A datetime without a zone is UTC, as the service stores every moment.
+    """
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    day = f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    return f"{day} {value:%H:%M} UTC" if isinstance(value, dt.datetime) else day
+
+
+def clinical_dates_in(text: str) -> str:
+    """The service's own sentences (warnings, evidence) with each ISO day written as the page writes days."""
+
+    def rewrite(found: re.Match[str]) -> str:
+        try:
+            return clinical_date(dt.date.fromisoformat(found.group(0)))
+        except ValueError:
+            return found.group(0)
+
+    return _ISO_DAY.sub(rewrite, text)
 
 
 def words(code: str) -> str:
@@ -54,8 +78,8 @@ templates.env.filters.update(
     whole=whole,
     one_decimal=one_decimal,
     nhs_number=nhs_number,
-    long_date=long_date,
-    time_of_day=time_of_day,
+    clinical_date=clinical_date,
+    clinical_dates_in=clinical_dates_in,
     words=words,
 )
 

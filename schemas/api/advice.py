@@ -49,7 +49,14 @@ class AdviceRequestCreate(BaseModel):
     @field_validator("context")
     @classmethod
     def _bounded(cls, context: dict[str, Any] | None) -> dict[str, Any] | None:
-        if context is not None and len(orjson.dumps(context)) > CONTEXT_MAX_BYTES:
+        if context is None:
+            return None
+        try:
+            encoded = orjson.dumps(context)
+        except orjson.JSONEncodeError:
+            # orjson stores integers of at most 64 bits, and nests at most 254 levels deep.
+            raise ValueError("the context holds a value that cannot be stored as JSON") from None
+        if len(encoded) > CONTEXT_MAX_BYTES:
             raise ValueError(f"the context is larger than {CONTEXT_MAX_BYTES} bytes of JSON")
         return context
 

@@ -90,8 +90,16 @@ async def test_an_invalid_nhs_number_is_a_validation_problem(
         ("question", "x" * 4001),
         ("question", "   "),
         ("context", {"notes": "x" * 20_000}),
+        ("context", {"latest_egfr": 2**70}),
     ],
-    ids=["unknown-specialty", "unknown-urgency", "question-too-long", "blank-question", "context-too-large"],
+    ids=[
+        "unknown-specialty",
+        "unknown-urgency",
+        "question-too-long",
+        "blank-question",
+        "context-too-large",
+        "context-number-beyond-64-bits",
+    ],
 )
 async def test_an_invalid_submission_is_unprocessable(
     client: httpx.AsyncClient, identity: IdentityProvider, field: str, value: object

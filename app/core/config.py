@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the known default that is refused outside dev mode
 DEV_ISSUER = "vclinic-dev"
 DEV_AUDIENCE = "vclinic"
+# The largest bearer token the service will read at all; the sign-in form accepts up to this much.
+MAX_TOKEN_BYTES_CEILING = 65536
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = DEV_ISSUER
     jwt_audience: str = DEV_AUDIENCE
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    max_token_bytes: int = Field(
+        default=8192,
+        ge=1024,
+        le=MAX_TOKEN_BYTES_CEILING,
+        description="A bearer token or session cookie longer than this is refused (401) before it is read",
+    )
     jwks_refresh_seconds: int = Field(default=300, ge=1)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
 

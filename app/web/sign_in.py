@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from app.auth.dev_keys import mint_dev_token
 from app.auth.keys import KeySet
 from app.auth.tokens import verify_bearer_token
+from app.core.config import MAX_TOKEN_BYTES_CEILING
 from app.core.deps import SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorised
 from app.web.csrf import CsrfChecked
@@ -55,7 +56,7 @@ async def sign_in_page(request: Request) -> Response:
 
 @router.post("/sign-in")
 async def sign_in_with_token(
-    request: Request, _csrf: CsrfChecked, token: Annotated[str, Form(max_length=8000)]
+    request: Request, _csrf: CsrfChecked, token: Annotated[str, Form(max_length=MAX_TOKEN_BYTES_CEILING)]
 ) -> Response:
     """Signs in with a token from the organisation's identity provider, once it verifies."""
     keys: KeySet = request.app.state.key_set

@@ -12,8 +12,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the known default that is refused outside dev mode
 DEV_ISSUER = "vclinic-dev"
 DEV_AUDIENCE = "vclinic"
-# The largest bearer token the service will read at all; the sign-in form accepts up to this much.
-MAX_TOKEN_BYTES_CEILING = 65536
 
 
 class Settings(BaseSettings):
@@ -31,7 +29,7 @@ class Settings(BaseSettings):
     max_token_bytes: int = Field(
         default=8192,
         ge=1024,
-        le=MAX_TOKEN_BYTES_CEILING,
+        le=65536,
         description="A bearer token or session cookie longer than this is refused (401) before it is read",
     )
     jwks_refresh_seconds: int = Field(default=300, ge=1)

@@ -44,6 +44,7 @@ class UnverifiedToken:
 
 def read_unverified(token: str, *, max_bytes: int) -> UnverifiedToken:
     """The token's algorithm and key id, or :class:`MalformedToken` naming the first rule it breaks."""
+    # Counting characters is counting bytes here: anything but ASCII fails the pattern on the next line.
     if len(token) > max_bytes:
         raise MalformedToken(f"the bearer token is longer than {max_bytes} bytes")
     if not _COMPACT_JWS.fullmatch(token):

@@ -19,6 +19,13 @@ class ConfigurationError(SystemExit):
         super().__init__(2)
 
 
+DEV_MODE_HINT = (
+    "outside dev mode the service needs its production settings (VCLINIC_SECRET_KEY, VCLINIC_AUDIT_KEY, "
+    "VCLINIC_JWKS, VCLINIC_JWT_ISSUER); to try it on this machine, start it in dev mode: "
+    "`VCLINIC_DEV_MODE=true vclinic serve`, or `make run`"
+)
+
+
 def load_settings() -> Settings:
     try:
         return get_settings()
@@ -26,7 +33,18 @@ def load_settings() -> Settings:
         first = exc.errors()[0]
         name = "VCLINIC_" + "_".join(str(part) for part in first["loc"]).upper() if first["loc"] else ""
         message = str(first["msg"]).removeprefix("Value error, ")
+        if _would_start_in_dev_mode():
+            message = f"{message}\n{DEV_MODE_HINT}"
         raise ConfigurationError(f"{name}: {message}" if name else message) from None
+
+
+def _would_start_in_dev_mode() -> bool:
+    """Whether the only thing missing is the production settings, which dev mode does without."""
+    try:
+        Settings(dev_mode=True)
+    except ValidationError:
+        return False
+    return True
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -67,12 +85,19 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    from app.auth.dev_keys import mint_dev_token
+    from app.auth.dev_keys import dev_key_directory, dev_key_exists, mint_dev_token
     from app.auth.principal import InvalidClaims, Principal
 
     settings = load_settings()
     if not settings.dev_mode:
         raise ConfigurationError("VCLINIC_DEV_MODE: tokens are minted with the development key only")
+    if not dev_key_exists(settings):
+        # A key made here would be one the running service has never seen, and its tokens would all be 401s.
+        raise ConfigurationError(
+            f"VCLINIC_VAR_DIR: no development key in {dev_key_directory(settings)}; the service makes it "
+            "when it first starts in dev mode (`make run`). Run this from the directory the service runs in, "
+            "or set VCLINIC_VAR_DIR to the service's data directory"
+        )
     claims = {
         "sub": args.sub,
         "role": args.role,

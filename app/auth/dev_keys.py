@@ -1,4 +1,8 @@
-"""Development signing key: made on first use in ``./var/``, never shipped, trusted only in dev mode."""
+"""Development signing key: made when the service first starts in dev mode, never shipped, trusted only there.
+
+It lives in the configured data directory (``VCLINIC_VAR_DIR``, ``./var`` by default), taken as an absolute
+path, so the service and ``vclinic token`` sign and trust the same key only when they share that directory.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +24,23 @@ PRIVATE_KEY_FILE = "dev-signing-key.pem"
 JWKS_FILE = "dev-jwks.json"
 
 
+def dev_key_directory(settings: Settings) -> Path:
+    return settings.var_dir.expanduser().resolve()
+
+
 def dev_jwks_path(settings: Settings) -> Path:
-    return settings.var_dir / JWKS_FILE
+    return dev_key_directory(settings) / JWKS_FILE
+
+
+def dev_key_exists(settings: Settings) -> bool:
+    return (dev_key_directory(settings) / PRIVATE_KEY_FILE).is_file()
 
 
 def ensure_dev_key(settings: Settings) -> tuple[bytes, str]:
     """The private key PEM and its kid, generating the pair the first time."""
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    key_path = settings.var_dir / PRIVATE_KEY_FILE
+    directory = dev_key_directory(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    key_path = directory / PRIVATE_KEY_FILE
     if not key_path.exists():
         private_key = ec.generate_private_key(ec.SECP256R1())
         pem = private_key.private_bytes(

@@ -1,4 +1,8 @@
-"""Bearer token verification with python-jose: RS256/ES256 only; ``iss``, ``aud`` and ``exp`` required."""
+"""Bearer token verification with python-jose: RS256/ES256 only; ``iss``, ``aud`` and ``exp`` required.
+
+Every token is first held to :mod:`app.auth.token_shape`, so the library only ever reads a well-shaped one and
+every way a token can be wrong ends as :class:`Unauthorised`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from jose.exceptions import ExpiredSignatureError, JWTClaimsError, JWTError
 
 from app.auth.keys import ALLOWED_ALGORITHMS, KeySet
 from app.auth.principal import InvalidClaims, Principal
+from app.auth.token_shape import MalformedToken, read_unverified
 from app.core.config import Settings
 from app.core.errors import Unauthorised
 
@@ -17,18 +22,15 @@ log = logging.getLogger("vclinic.auth")
 
 async def verify_bearer_token(token: str, keys: KeySet, settings: Settings) -> Principal:
     try:
-        header = jwt.get_unverified_header(token)
-    except JWTError:
-        raise Unauthorised("the bearer token is malformed") from None
-    algorithm = header.get("alg")
+        unverified = read_unverified(token, max_bytes=settings.max_token_bytes)
+    except MalformedToken as exc:
+        raise Unauthorised(str(exc)) from None
+    algorithm = unverified.algorithm
     # Checked before any key is touched: this refuses `none` and the HS256-with-the-public-key confusion.
     if algorithm not in ALLOWED_ALGORITHMS:
         raise Unauthorised("the token's signing algorithm is not accepted (RS256 or ES256 only)")
-    kid = header.get("kid")
-    if not isinstance(kid, str):
-        raise Unauthorised("the token does not name its signing key (kid)")
     try:
-        key = await keys.key_for(kid)
+        key = await keys.key_for(unverified.kid)
     except Exception as exc:
         log.error("trusted keys could not be loaded", extra={"error_type": type(exc).__name__})
         raise Unauthorised("the trusted keys are unavailable") from None

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = DEV_ISSUER
     jwt_audience: str = DEV_AUDIENCE
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    max_token_bytes: int = Field(
+        default=8192,
+        ge=1024,
+        le=65536,
+        description="A bearer token or session cookie longer than this is refused (401) before it is read",
+    )
     jwks_refresh_seconds: int = Field(default=300, ge=1)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
 

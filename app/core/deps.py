@@ -21,7 +21,8 @@ from app.core.errors import Forbidden, Unauthorised
 SESSION_COOKIE = "vclinic_session"
 BREAK_GLASS_HEADER = "X-Break-Glass-Reason"
 
-_bearer = HTTPBearer(auto_error=False, description="A JWT from the organisation's identity provider")
+# The one reading of the Authorization header: the CSRF check waives itself exactly when this finds a token.
+BEARER_SCHEME = HTTPBearer(auto_error=False, description="A JWT from the organisation's identity provider")
 
 
 def get_settings(request: Request) -> Settings:
@@ -62,8 +63,9 @@ async def get_audited_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def get_principal(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
 ) -> Principal:
+    """The bearer token's principal; without one, the session cookie's (whose writes pass the CSRF check)."""
     already_verified: Principal | None = getattr(request.state, "principal", None)
     if already_verified is not None:
         return already_verified

@@ -4,7 +4,10 @@ A browser sends the session cookie with every request to this origin, so a cooki
 consultant meant a write. Every unsafe request that authenticates by cookie must also carry a token the
 service signed with ``settings.secret_key`` for that very session: a form field from the pages, or the
 ``X-CSRF-Token`` header for the API. Before sign-in the token is bound to a random pre-session cookie, so the
-sign-in form is protected too. Bearer-token API calls carry no ambient credential and are not checked.
+sign-in form is protected too. Bearer-token API calls carry no ambient credential and are not checked: the
+check reads the Authorization header exactly as :func:`app.core.deps.get_principal` does, so it is waived only
+when the bearer token, and never the cookie, is what authenticates the call. Any other header (``Basic``, an
+empty one) waives nothing, since the cookie is still what signs such a call in.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.deps import SESSION_COOKIE
+from app.core.deps import BEARER_SCHEME, SESSION_COOKIE
 from app.core.errors import Forbidden, problem_response
 
 CSRF_FIELD = "csrf_token"
@@ -90,17 +93,17 @@ class ApiCsrfMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._refused(scope):
+        if scope["type"] == "http" and await self._refused(scope):
             detail = f"a cookie-authenticated write needs a valid {CSRF_HEADER} header"
             await problem_response(403, "Forbidden", "csrf", detail)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
-    def _refused(self, scope: Scope) -> bool:
+    async def _refused(self, scope: Scope) -> bool:
         if scope["method"] not in UNSAFE_METHODS or not scope["path"].startswith("/v1/"):
             return False
         request = Request(scope)
-        if "authorization" in request.headers or SESSION_COOKIE not in request.cookies:
+        if SESSION_COOKIE not in request.cookies or await BEARER_SCHEME(request) is not None:
             return False
         secret = request.app.state.settings.secret_key.get_secret_value()
         token = request.headers.get(CSRF_HEADER)

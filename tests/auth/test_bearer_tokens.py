@@ -187,3 +187,47 @@ async def test_a_key_rotated_in_after_start_is_picked_up_on_its_unknown_kid(
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"sub": "x" * 201, "role": "admin"}, "subject must be 1 to 200"),
+        ({"sub": "dr lee", "role": "admin"}, "subject must be 1 to 200"),
+        ({"sub": "dr-lee", "role": "admin", "name": "N" * 201}, "name must be 1 to 200"),
+        ({"sub": "dr-lee", "role": "admin", "name": "Dr\u0000Lee"}, "name must be 1 to 200"),
+        ({"sub": "dr-lee", "role": "consultant", "specialty": "n" * 65}, "specialty must be"),
+        ({"sub": "dr-lee", "role": "consultant", "specialty": "Nephrology"}, "specialty must be"),
+        ({"sub": "gp-1", "role": "gp", "ods": "A" * 11}, "must be an ODS code"),
+        ({"sub": "gp-1", "role": "gp", "ods": "a12345"}, "must be an ODS code"),
+        ({"sub": "gp-1", "role": "gp", "ods": "A12345\n"}, "must be an ODS code"),
+    ],
+)
+async def test_a_kept_claim_outside_its_bound_is_refused_before_any_audit_write(
+    client: httpx.AsyncClient, identity: IdentityProvider, claims: dict[str, str], reason: str
+) -> None:
+    await _refused(client, identity.token(**claims), reason)
+
+
+async def test_kept_claims_at_their_bounds_are_accepted(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    token = identity.token(sub="a" * 200, role="admin", name="N" * 200)
+    response = await client.get(AUDIT_URL, headers=bearer(token))
+    assert response.status_code == 200, response.text
+
+
+async def test_a_token_over_the_configured_size_is_refused_before_it_is_read(
+    settings: Settings, identity: IdentityProvider
+) -> None:
+    app = create_app(settings.model_copy(update={"max_token_bytes": 1024}))
+    small = identity.admin()
+    large = identity.token(sub="admin-1", role="admin", padding="x" * 1024)
+    async with app.router.lifespan_context(app), _client(app) as client:
+        assert (await client.get(AUDIT_URL, headers=bearer(small))).status_code == 200
+        await _refused(client, large, "longer than 1024 bytes")
+
+
+def test_the_token_size_bound_is_a_setting_with_a_default() -> None:
+    assert Settings(dev_mode=True).max_token_bytes == 8192
+    assert Settings(dev_mode=True, max_token_bytes=16384).max_token_bytes == 16384

@@ -17,6 +17,11 @@ from tests.support.identity import IdentityProvider, bearer
 from tests.web.conftest import DemoClinic, csrf_token_in
 
 TEMPLATES = Path(__file__).parents[2] / "app" / "web" / "templates"
+NEW_CLINIC = {
+    "specialty": "nephrology",
+    "date": "2031-01-06",
+    "consultant": {"sub": "dr-lee", "name": "Dr Lee"},
+}
 
 
 async def _sign_in_form(client: httpx.AsyncClient) -> str:
@@ -159,3 +164,20 @@ async def test_bearer_api_writes_need_no_csrf_header(
     }
     response = await client.post("/v1/clinics", json=body, headers=bearer(demo_clinic.token))
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("authorization", ["Basic ZHItbGVlOnNlY3JldA==", "", "Bearer", "Token abc", "bearer"])
+async def test_a_header_that_is_not_a_bearer_token_does_not_waive_the_csrf_check(
+    consultant: httpx.AsyncClient, authorization: str
+) -> None:
+    response = await consultant.post("/v1/clinics", json=NEW_CLINIC, headers={"Authorization": authorization})
+    assert response.status_code == 403, response.text
+    assert response.json()["type"].endswith("/csrf")
+
+
+async def test_a_bad_bearer_token_beside_the_cookie_is_refused_not_signed_in_by_the_cookie(
+    consultant: httpx.AsyncClient,
+) -> None:
+    response = await consultant.post("/v1/clinics", json=NEW_CLINIC, headers=bearer("not-a-jwt"))
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"

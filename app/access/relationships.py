@@ -3,12 +3,15 @@
 A relationship is an open advice request or a clinic entry for the patient in the consultant's specialty.
 The domains that create relationships register a check here; the record routes ask without knowing them.
 Without a relationship the read is refused unless the caller gives a break-glass reason, which is allowed,
-audited and flagged.
+audited and flagged. A relationship the consultant made themselves, by putting the patient on a clinic
+list by NHS number, is allowed too, but every read resting on it is flagged as consultant-initiated, with
+the reason they gave, in the audit trail the patient's practice reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +19,18 @@ from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.core.errors import Forbidden
 
-RelationshipCheck = Callable[[AsyncSession, str, str], Awaitable[bool]]
+
+@dataclass(frozen=True, slots=True)
+class CareRelationship:
+    """What puts the patient in the specialty's care; the reason is set when the consultant put them there."""
+
+    consultant_initiated_reason: str | None = None
+
+
+# The practice asked: an open advice request, or a clinic entry made from one.
+ASKED_BY_PRACTICE = CareRelationship()
+
+RelationshipCheck = Callable[[AsyncSession, str, str], Awaitable[CareRelationship | None]]
 
 _CHECKS: list[RelationshipCheck] = []
 
@@ -27,10 +41,20 @@ def register_relationship_check(check: RelationshipCheck) -> None:
 
 
 async def has_relationship(session: AsyncSession, specialty: str, nhs_number: str) -> bool:
+    return await care_relationship(session, specialty, nhs_number) is not None
+
+
+async def care_relationship(
+    session: AsyncSession, specialty: str, nhs_number: str
+) -> CareRelationship | None:
+    """The patient's relationship with the specialty, preferring one the practice asked for."""
+    found: CareRelationship | None = None
     for check in _CHECKS:
-        if await check(session, specialty, nhs_number):
-            return True
-    return False
+        relationship = await check(session, specialty, nhs_number)
+        if relationship is not None and relationship.consultant_initiated_reason is None:
+            return relationship
+        found = found or relationship
+    return found
 
 
 async def require_record_access(
@@ -38,8 +62,11 @@ async def require_record_access(
 ) -> None:
     if principal.role is not Role.CONSULTANT or principal.specialty != specialty:
         raise Forbidden(f"only {specialty} consultants may read this summary")
-    if await has_relationship(session, specialty, nhs_number):
+    relationship = await care_relationship(session, specialty, nhs_number)
+    if relationship is not None:
         note.break_glass_reason = None
+        if relationship.consultant_initiated_reason is not None:
+            note.consultant_initiated(relationship.consultant_initiated_reason)
         return
     if note.break_glass_reason is None:
         raise Forbidden(

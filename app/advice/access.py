@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.access.relationships import ASKED_BY_PRACTICE, CareRelationship
 from app.advice.models import AdviceRequest
 from app.advice.states import RELATIONSHIP_STATUSES
 from app.auth.principal import Principal, Role
@@ -83,7 +84,9 @@ def check_if_match(advice_request: AdviceRequest, if_match: str | None, *, requi
     )
 
 
-async def open_request_in_specialty(session: AsyncSession, specialty: str, nhs_number: str) -> bool:
+async def open_request_in_specialty(
+    session: AsyncSession, specialty: str, nhs_number: str
+) -> CareRelationship | None:
     """The relationship check: an open advice request for the patient in the consultant's specialty."""
     query = (
         select(col(AdviceRequest.id))
@@ -94,4 +97,4 @@ async def open_request_in_specialty(session: AsyncSession, specialty: str, nhs_n
         )
         .limit(1)
     )
-    return (await session.execute(query)).first() is not None
+    return ASKED_BY_PRACTICE if (await session.execute(query)).first() is not None else None

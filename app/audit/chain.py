@@ -31,6 +31,9 @@ _CHAINED_FIELDS = (
     "break_glass_reason",
     "previous_hash",
 )
+# Fields added after events were first written: hashed only when set, so the events written before they
+# existed still verify, while setting, changing or clearing one on a later event breaks that event's hash.
+_CHAINED_WHEN_SET = ("access_basis", "access_reason")
 
 
 def _canonical_time(value: datetime) -> str:
@@ -41,6 +44,9 @@ def _canonical_time(value: datetime) -> str:
 
 def event_hash(event: AuditEvent, key: bytes) -> str:
     fields = {name: getattr(event, name) for name in _CHAINED_FIELDS}
+    fields.update(
+        {name: getattr(event, name) for name in _CHAINED_WHEN_SET if getattr(event, name) is not None}
+    )
     fields["occurred_at"] = _canonical_time(event.occurred_at)
     message = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
     return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from schemas.nhs_number import is_valid_nhs_number
+
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
@@ -24,6 +26,8 @@ class AuditEvent(SQLModel, table=True):
     status: int
     request_id: str = Field(max_length=64)
     break_glass_reason: str | None = Field(default=None, max_length=500)
+    access_basis: str | None = Field(default=None, max_length=32)
+    access_reason: str | None = Field(default=None, max_length=1000)
     previous_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
 
@@ -37,3 +41,38 @@ class AuditChainHead(SQLModel, table=True):
     length: int = 0
     last_hash: str = Field(max_length=64)
     signature: str | None = Field(default=None, max_length=64)
+
+
+CUT_MARK = "…"
+# Read from the columns themselves, so a column that is widened or added is bounded by its own length.
+_TEXT_LIMITS: dict[str, int] = {
+    column.name: column.type.length
+    for column in AuditEvent.__table__.columns  # type: ignore[attr-defined]
+    if isinstance(getattr(column.type, "length", None), int)
+}
+# PostgreSQL refuses NUL in text; no other C0 control but tab, CR and LF belongs in an audit line either.
+_CONTROLS = {code: "\ufffd" for code in range(32) if chr(code) not in "\t\r\n"}
+
+
+def _fitted(value: str, limit: int) -> str:
+    value = value.translate(_CONTROLS)
+    return value if len(value) <= limit else value[: limit - 1] + CUT_MARK
+
+
+def fitted_to_columns(event: AuditEvent) -> AuditEvent:
+    """The event with every value made storable, so that no value can keep an access from being recorded.
+
+    The append is what stands between a request and its data, so it must not fail on what a caller sent.
+    Bounding rather than refusing: a refused event would be an access with no record. Text longer than its
+    column is cut and ends in ``CUT_MARK``, so a cut value never passes for a whole one (a cut code cannot
+    read as another organisation's); control characters become U+FFFD. An NHS number that is not a valid
+    one is dropped rather than cut, as a cut number could name another patient. Routes refuse such values
+    with a 422 before this point; this is the last line, for values no route checked (token claims).
+    """
+    for name, limit in _TEXT_LIMITS.items():
+        value = getattr(event, name)
+        if isinstance(value, str):
+            setattr(event, name, _fitted(value, limit))
+    if event.nhs_number is not None and not is_valid_nhs_number(event.nhs_number):
+        event.nhs_number = None
+    return event

@@ -11,9 +11,9 @@ from app.auth.principal import Role
 from app.core.deps import PrincipalDep, SessionDep, audited
 from app.core.errors import Forbidden
 from app.core.openapi import problem_responses
+from app.core.params import NhsNumberQuery
 from app.records.ports import PatientDirectory
 from schemas.api.audit import AuditEventPublic, AuditTrailPublic
-from schemas.nhs_number import NhsNumber
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 )
 async def read_audit_trail(
     request: Request,
-    nhs_number: Annotated[NhsNumber, Query(description="The patient's NHS number")],
+    nhs_number: NhsNumberQuery,
     principal: PrincipalDep,
     session: SessionDep,
     note: Annotated[AuditNote, Depends(audited("read the audit trail"))],

@@ -55,6 +55,8 @@ async def record_worklist_reads(
                 note = AuditNote(
                     purpose=WORKLIST_PURPOSE, action=route_note.action, nhs_number=row.entry.nhs_number
                 )
+                if row.entry.advice_request_id is None:
+                    note.consultant_initiated(row.entry.reason or "no reason recorded")
                 await audit_log.append(
                     session,
                     principal=principal,

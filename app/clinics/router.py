@@ -132,9 +132,16 @@ async def add_patient_to_clinic(
     author: ClinicianDep,
     session: AuditedSessionDep,
 ) -> ClinicEntryPublic:
-    """Put a patient at the end of the list: an open advice request's patient, or an NHS number and reason."""
+    """Put a patient at the end of the list: an open advice request's patient, or an NHS number and reason.
+
+    An entry by NHS number is a consultant-initiated access: its reason needs at least three words and 15
+    characters, and the adding, and every summary read resting on the entry, is flagged with that reason in
+    the audit trail the patient's practice reads.
+    """
     if isinstance(submission, ClinicEntryForPatient):
         note.nhs_number = submission.nhs_number
+        # No advice request stands behind it: the consultant opens this record on their own word.
+        note.consultant_initiated(submission.reason)
     clinic = await clinic_for(session, author, clinic_id, for_update=True)
     entry = await add_clinic_entry(
         session,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.access.relationships import ASKED_BY_PRACTICE, CareRelationship
 from app.advice.models import AdviceRequest
 from app.advice.states import TERMINAL_STATUSES
 from app.audit.service import AuditNote
@@ -262,10 +263,16 @@ async def _next_position(session: AsyncSession, clinic_id: str) -> int:
     return (last or 0) + 1
 
 
-async def active_entry_in_specialty(session: AsyncSession, specialty: str, nhs_number: str) -> bool:
-    """The relationship check: the patient is on the list of an open clinic of the consultant's specialty."""
+async def active_entry_in_specialty(
+    session: AsyncSession, specialty: str, nhs_number: str
+) -> CareRelationship | None:
+    """The relationship check: the patient is on the list of an open clinic of the consultant's specialty.
+
+    An entry made from an advice request is the practice's asking; one made by NHS number rests on the
+    consultant's reason, so it is found only when no entry from a request is.
+    """
     query = (
-        select(col(ClinicEntry.id))
+        select(col(ClinicEntry.advice_request_id), col(ClinicEntry.reason))
         .join(Clinic, col(Clinic.id) == col(ClinicEntry.clinic_id))
         .where(
             col(Clinic.specialty) == specialty,
@@ -273,9 +280,16 @@ async def active_entry_in_specialty(session: AsyncSession, specialty: str, nhs_n
             col(ClinicEntry.nhs_number) == nhs_number,
             col(ClinicEntry.status).in_([s.value for s in ACTIVE_ENTRY_STATUSES]),
         )
+        .order_by(col(ClinicEntry.advice_request_id).is_(None), col(ClinicEntry.added_at))
         .limit(1)
     )
-    return (await session.execute(query)).first() is not None
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    advice_request_id, reason = found
+    if advice_request_id is not None:
+        return ASKED_BY_PRACTICE
+    return CareRelationship(consultant_initiated_reason=reason or "no reason recorded")
 
 
 ADVISABLE = (EntryStatus.WAITING, EntryStatus.IN_PROGRESS, EntryStatus.UNAVAILABLE)

@@ -5,21 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.core.deps import AuditedSessionDep, SessionDep, audited, require_roles
 from app.core.errors import NotFound
 from app.core.openapi import problem_responses
+from app.core.params import NhsNumberPath
 from app.records.registry import PatientRegistration, record_registration
 from schemas.api.registrations import RegistrationPublic, RegistrationUpdate
-from schemas.nhs_number import NhsNumber
 
 router = APIRouter(prefix="/v1/registrations", tags=["registrations"])
 
 AdminDep = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
-NhsNumberPath = Annotated[NhsNumber, Path(description="The patient's NHS number")]
 
 
 def _public(registration: PatientRegistration) -> RegistrationPublic:

@@ -6,17 +6,17 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 
 from app.access.relationships import require_record_access
 from app.audit.service import AuditNote
 from app.core.deps import PrincipalDep, SessionDep, SettingsDep, audited
 from app.core.openapi import problem_responses
+from app.core.params import NhsNumberPath, SpecialtyCodePath
 from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES, get_specialty
 from app.specialties.service import build_summary_for
 from schemas.api.specialties import CriterionPublic, FollowUpActionPublic, SpecialtyPublic
-from schemas.nhs_number import NhsNumber
 
 router = APIRouter(prefix="/v1", tags=["specialties"])
 
@@ -49,8 +49,8 @@ async def list_specialties(_principal: PrincipalDep) -> list[SpecialtyPublic]:
 )
 async def read_summary(
     request: Request,
-    nhs_number: Annotated[NhsNumber, Path(description="The patient's NHS number")],
-    specialty: Annotated[str, Path(description="A specialty code from /v1/specialties")],
+    nhs_number: NhsNumberPath,
+    specialty: SpecialtyCodePath,
     principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,

@@ -31,13 +31,13 @@ from app.clinics.models import Clinic
 from app.clinics.service import clinic_for
 from app.core.deps import AuditedSessionDep, audited
 from app.core.errors import Unprocessable
+from app.core.params import NhsNumberPath
 from app.web.csrf import CSRF_FIELD, CsrfChecked
 from app.web.errors import PAGE_TAG
 from app.web.pages import READ_SUMMARY_PURPOSE, patient_page_context
 from app.web.session import ConsultantPageDep
 from app.web.templating import render
 from schemas.api.advice import AdviceResponseCreate, AdviceResponsePosted
-from schemas.nhs_number import NhsNumber
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
@@ -160,7 +160,7 @@ def _fingerprint(form: FormData) -> str:
 async def give_advice_from_form(
     request: Request,
     clinic_id: Annotated[str, Path(max_length=64)],
-    nhs_number: Annotated[NhsNumber, Path()],
+    nhs_number: NhsNumberPath,
     _csrf: CsrfChecked,
     note: Annotated[AuditNote, Depends(audited("give specialist advice"))],
     consultant: ConsultantPageDep,

@@ -29,6 +29,7 @@ from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
 from app.clinics.service import clinic_for, close_clinic_for, entries_of, list_clinics, take_off_list
 from app.core.deps import AuditedSessionDep, SessionDep, audited
+from app.core.params import NhsNumberPath
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
@@ -41,13 +42,11 @@ from schemas.advice import AdviceRecommendation
 from schemas.api.advice import AdviceRequestSummary, AdviceResponsePublic, AdviceStatus
 from schemas.api.nephrology import NephrologySummary
 from schemas.api.outbox import DeliveryStatusPublic
-from schemas.nhs_number import NhsNumber
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
 ClinicId = Annotated[str, Path(max_length=64)]
 EntryId = Annotated[str, Path(max_length=64)]
-PatientNhsNumber = Annotated[NhsNumber, Path()]
 READ_SUMMARY_PURPOSE = "read a specialty summary"
 # The consultant may answer a request awaiting review, and re-issue advice already given.
 ANSWERABLE = frozenset({AdviceStatus.AWAITING_REVIEW, AdviceStatus.ADVICE_GIVEN})
@@ -103,7 +102,7 @@ async def _advice_requests_of(
 async def patient_page(
     request: Request,
     clinic_id: ClinicId,
-    nhs_number: PatientNhsNumber,
+    nhs_number: NhsNumberPath,
     note: Annotated[AuditNote, Depends(audited(READ_SUMMARY_PURPOSE))],
     viewer: ConsultantPageDep,
     session: SessionDep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 
 class AuditEventPublic(BaseModel):
@@ -21,6 +21,11 @@ class AuditEventPublic(BaseModel):
     status: int
     request_id: str
     break_glass_reason: str | None
+    access_basis: str | None = Field(
+        description="`consultant-initiated` when the access rests on a clinic entry the consultant made by "
+        "NHS number, with no advice request from the practice behind it"
+    )
+    access_reason: str | None = Field(description="The reason the consultant gave for that entry")
     hash: str
 
     @field_validator("occurred_at")

@@ -79,13 +79,35 @@ class ClinicEntryFromAdviceRequest(BaseModel):
     advice_request_id: str = Field(min_length=1, max_length=64)
 
 
+REASON_MIN_WORDS = 3
+REASON_MIN_CHARACTERS = 15
+
+
+def _stated_reason(value: str) -> str:
+    # Adding a patient by NHS number opens their record on the consultant's own word; "review" or "x" says
+    # nothing the practice, reading its audit trail, could check.
+    if len(value.split()) < REASON_MIN_WORDS or len(value.strip()) < REASON_MIN_CHARACTERS:
+        raise ValueError(
+            f"a reason for adding a patient by NHS number needs at least {REASON_MIN_WORDS} words and "
+            f"{REASON_MIN_CHARACTERS} characters"
+        )
+    return value
+
+
 class ClinicEntryForPatient(BaseModel):
-    """Puts a patient on the list by NHS number; the directory names their registered practice."""
+    """Puts a patient on the list by NHS number: a consultant-initiated access, flagged in the audit trail.
+
+    The directory names their registered practice, whose audit trail shows the access and its reason.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     nhs_number: NhsNumber
-    reason: WrittenText = Field(max_length=1000, description="Why the patient is on this clinic's list")
+    reason: Annotated[WrittenText, AfterValidator(_stated_reason)] = Field(
+        max_length=1000,
+        description=f"Why the patient is on this clinic's list: at least {REASON_MIN_WORDS} words and "
+        f"{REASON_MIN_CHARACTERS} characters, shown to the patient's practice in its audit trail",
+    )
 
 
 ClinicEntryCreate = ClinicEntryFromAdviceRequest | ClinicEntryForPatient

@@ -109,34 +109,60 @@ async def _without_guard(app: FastAPI, statement: str) -> None:
             await connection.execute(text(statement))
             await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
         else:
-            await connection.execute(text("DROP TRIGGER audit_events_no_update"))
-            await connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+            await connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
+            await connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
             await connection.execute(text(statement))
 
 
+# Moving event 2 after event 3: ids swapped through a free one, as the primary key allows no clash.
+_REORDER = (
+    "UPDATE audit_events SET id = 100 WHERE id = 2",
+    "UPDATE audit_events SET id = 2 WHERE id = 3",
+    "UPDATE audit_events SET id = 3 WHERE id = 100",
+)
+
+
 @pytest.mark.parametrize(
-    ("statement", "finding"),
+    ("statements", "findings"),
     [
-        ("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2", "event 2 was altered"),
-        ("DELETE FROM audit_events WHERE id = 2", "events 2..2 are missing"),
-        ("DELETE FROM audit_events WHERE id = 4", "events were deleted"),
+        (("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2",), ["event 2 was altered"]),
+        (("UPDATE audit_events SET access_reason = 'made up later' WHERE id = 2",), ["event 2 was altered"]),
+        (
+            ("DELETE FROM audit_events WHERE id = 2",),
+            ["event 3 does not follow the event before it", "records 4 events but 3 remain"],
+        ),
+        (
+            ("DELETE FROM audit_events WHERE id = 1",),
+            ["event 2 does not follow the event before it", "records 4 events but 3 remain"],
+        ),
+        (("DELETE FROM audit_events WHERE id = 4",), ["records 4 events but 3 remain: events were deleted"]),
+        (_REORDER, ["event 2 does not follow", "event 3 does not follow", "event 4 does not follow"]),
     ],
-    ids=["edited", "deleted-in-the-middle", "deleted-at-the-end"],
+    ids=[
+        "edited",
+        "flagged-afterwards",
+        "deleted-in-the-middle",
+        "deleted-first",
+        "deleted-at-the-end",
+        "reordered",
+    ],
 )
 async def test_tampering_breaks_the_chain(
     app: FastAPI,
     client: httpx.AsyncClient,
     identity: IdentityProvider,
     settings: Settings,
-    statement: str,
-    finding: str,
+    statements: tuple[str, ...],
+    findings: list[str],
 ) -> None:
     await _chain_of(app, 4, client, identity)
-    await _without_guard(app, statement)
+    for statement in statements:
+        await _without_guard(app, statement)
     async with app.state.session_factory() as session:
         verdict = await verify_chain(session, settings.audit_key.get_secret_value().encode())
     assert not verdict.intact
-    assert any(finding in problem for problem in verdict.problems), verdict.problems
+    for finding in findings:
+        assert any(finding in problem for problem in verdict.problems), verdict.problems
 
 
 async def test_concurrent_accesses_keep_one_unbroken_chain(

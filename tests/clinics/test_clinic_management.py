@@ -28,6 +28,8 @@ from tests.clinics.clinic_calls import (
 )
 from tests.support.identity import IdentityProvider, bearer
 
+ACR_RISING = "ACR rising on two tests"
+
 PRACTICE = "A11111"
 FIRST, SECOND = "9990001006", "9990001014"
 NOWHERE = "0" * 32
@@ -151,7 +153,7 @@ async def test_a_closed_clinics_list_no_longer_changes(
     detail = await client.get(f"/v1/clinics/{clinic_id}", headers=bearer(consultant))
     await close(client, consultant, clinic_id)
 
-    added = await add_entry(client, consultant, clinic_id, {"nhs_number": SECOND, "reason": "ACR rising"})
+    added = await add_entry(client, consultant, clinic_id, {"nhs_number": SECOND, "reason": ACR_RISING})
     removed = await remove(client, consultant, clinic_id, detail.json()["entries"][0]["id"])
 
     for refused in (added, removed):

@@ -28,6 +28,8 @@ from tests.clinics.clinic_calls import (
 )
 from tests.support.identity import IdentityProvider, bearer
 
+ACR_RISING = "ACR rising on two tests"
+
 PRACTICE = "A11111"
 FIRST, SECOND = "9990001006", "9990001014"
 UNKNOWN_TO_THE_DIRECTORY = "9434765919"
@@ -102,7 +104,7 @@ async def test_patients_join_the_list_by_nhs_number_in_order(
 ) -> None:
     consultant = identity.consultant()
     clinic_id = await opened(client, consultant)
-    first = await add_entry(client, consultant, clinic_id, {"nhs_number": FIRST, "reason": "ACR rising"})
+    first = await add_entry(client, consultant, clinic_id, {"nhs_number": FIRST, "reason": ACR_RISING})
     assert first.status_code == 201, first.text
     assert first.json() | {"id": None, "added_at": None} == {
         "id": None,
@@ -110,7 +112,7 @@ async def test_patients_join_the_list_by_nhs_number_in_order(
         "nhs_number": FIRST,
         "practice_ods": PRACTICE,
         "advice_request_id": None,
-        "reason": "ACR rising",
+        "reason": ACR_RISING,
         "status": "waiting",
         "added_by": "dr-lee",
         "added_at": None,
@@ -198,7 +200,7 @@ async def test_an_entry_that_is_not_valid_is_422(
 ) -> None:
     clinic_id = await opened(client, identity.consultant())
     not_valid = {
-        "invalid NHS number": {"nhs_number": "9434765918", "reason": "ACR rising"},
+        "invalid NHS number": {"nhs_number": "9434765918", "reason": ACR_RISING},
         "no reason": {"nhs_number": FIRST},
         "blank reason": {"nhs_number": FIRST, "reason": "   "},
         "both ways at once": {"advice_request_id": "0" * 32, "nhs_number": FIRST},
@@ -215,7 +217,7 @@ async def test_the_same_patient_twice_on_one_list_is_409(
     clinic_id = await opened(client, identity.consultant())
     await add_patients(client, identity.consultant(), clinic_id, [FIRST])
     again = await add_entry(
-        client, identity.consultant(), clinic_id, {"nhs_number": FIRST, "reason": "again"}
+        client, identity.consultant(), clinic_id, {"nhs_number": FIRST, "reason": "added again by mistake"}
     )
     assert again.status_code == 409
     assert again.json()["entry_id"]
@@ -225,7 +227,7 @@ async def test_a_patient_the_directory_does_not_know_is_404(
     client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:
     clinic_id = await opened(client, identity.consultant())
-    body = {"nhs_number": UNKNOWN_TO_THE_DIRECTORY, "reason": "ACR rising"}
+    body = {"nhs_number": UNKNOWN_TO_THE_DIRECTORY, "reason": ACR_RISING}
     response = await add_entry(client, identity.consultant(), clinic_id, body)
     assert response.status_code == 404
 
@@ -237,7 +239,9 @@ async def test_a_closed_clinic_takes_no_more_patients(
     async with app.state.session_factory() as session:
         await session.execute(update(Clinic).where(col(Clinic.id) == clinic_id).values(status="closed"))
         await session.commit()
-    response = await add_entry(client, identity.consultant(), clinic_id, {"nhs_number": FIRST, "reason": "x"})
+    response = await add_entry(
+        client, identity.consultant(), clinic_id, {"nhs_number": FIRST, "reason": ACR_RISING}
+    )
     assert response.status_code == 409
     assert response.json()["current_status"] == "closed"
 
@@ -246,7 +250,9 @@ async def test_an_unknown_clinic_is_404(client: httpx.AsyncClient, identity: Ide
     unknown = "0" * 32
     for path in (f"/v1/clinics/{unknown}", f"/v1/clinics/{unknown}/worklist"):
         assert (await client.get(path, headers=bearer(identity.consultant()))).status_code == 404
-    added = await add_entry(client, identity.consultant(), unknown, {"nhs_number": FIRST, "reason": "x"})
+    added = await add_entry(
+        client, identity.consultant(), unknown, {"nhs_number": FIRST, "reason": ACR_RISING}
+    )
     assert added.status_code == 404
 
 
@@ -257,5 +263,5 @@ async def test_only_the_specialty_and_admins_work_with_a_clinic(
     for outsider in (identity.consultant(specialty="cardiology"), identity.practice()):
         for path in (f"/v1/clinics/{clinic_id}", f"/v1/clinics/{clinic_id}/worklist"):
             assert (await client.get(path, headers=bearer(outsider))).status_code == 403
-        added = await add_entry(client, outsider, clinic_id, {"nhs_number": FIRST, "reason": "ACR rising"})
+        added = await add_entry(client, outsider, clinic_id, {"nhs_number": FIRST, "reason": ACR_RISING})
         assert added.status_code == 403

@@ -71,7 +71,14 @@ register_relationship_check(open_request_in_specialty)
 PracticeDep = Annotated[Principal, Depends(require_roles(Role.GP, Role.GP_SYSTEM))]
 ConsultantDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT))]
 ParticipantDep = Annotated[Principal, Depends(require_roles(Role.GP, Role.GP_SYSTEM, Role.CONSULTANT))]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag of the request as last read")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag of the request as last read ("3"; a bare 3 is read the same). '
+        "Required on the response, where * is refused because it matches every version",
+    ),
+]
 
 _ETAG = {"description": "The request's version, to send back as If-Match", "schema": {"type": "string"}}
 _REPLAYED = {

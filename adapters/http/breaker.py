@@ -6,11 +6,25 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
+from adapters.errors import UpstreamUnavailable
+
 
 class BreakerState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     HALF_OPEN = "half-open"
+
+
+class CircuitOpen(UpstreamUnavailable):
+    """The breaker refused the request: nothing was sent, so the upstream was not tried.
+
+    ``retry_in`` is how many seconds until the breaker may let a trial through. A caller that counts its
+    tries (the outbox) tells this apart from a failure the upstream gave, and does not count it.
+    """
+
+    def __init__(self, source: str, *, retry_in: float) -> None:
+        super().__init__(source, "circuit open after repeated failures; not trying")
+        self.retry_in = retry_in
 
 
 class CircuitBreaker:
@@ -55,6 +69,15 @@ class CircuitBreaker:
             return False
         self._trial_started_at = now
         return True
+
+    def seconds_until_trial(self) -> float:
+        """How long until ``allow`` may say yes again; 0 when it may now. Changes nothing."""
+        if self._state is BreakerState.CLOSED:
+            return 0.0
+        since = self._opened_at if self._state is BreakerState.OPEN else self._trial_started_at
+        if since is None:
+            return 0.0
+        return max(0.0, self.reset_after - (self._clock() - since))
 
     def record_success(self) -> None:
         self._state = BreakerState.CLOSED

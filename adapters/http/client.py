@@ -30,7 +30,7 @@ from adapters.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from adapters.http.breaker import CircuitBreaker
+from adapters.http.breaker import CircuitBreaker, CircuitOpen
 from adapters.http.retry import RetryPolicy
 
 log = logging.getLogger("vclinic.upstream")
@@ -87,7 +87,7 @@ class UpstreamClient:
         except httpx.InvalidURL:
             raise UpstreamBadResponse(self.source, f"{method} to an invalid URL") from None
         if self._breaker is not None and not self._breaker.allow():
-            raise UpstreamUnavailable(self.source, "circuit open after repeated failures; not trying")
+            raise CircuitOpen(self.source, retry_in=self._breaker.seconds_until_trial())
         attempts = self._retry.attempts if idempotent else 1
         attempt = 1
         outcome = await self._attempt(request, attempt)

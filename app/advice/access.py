@@ -65,8 +65,23 @@ def etag(advice_request: AdviceRequest) -> str:
     return f'"{advice_request.version}"'
 
 
+def _entity_tags(if_match: str) -> set[str]:
+    """The If-Match list, with a bare version number read as that version's ETag.
+
+    RFC 9110 requires the quotes, but the version also appears unquoted in the request's body, and a client
+    that copies it from there means exactly that version: refusing it would only teach clients to leave
+    If-Match off where it is optional.
+    """
+    tags = {tag.strip() for tag in if_match.split(",")}
+    return {f'"{tag}"' if tag.isascii() and tag.isdigit() else tag for tag in tags}
+
+
 def check_if_match(advice_request: AdviceRequest, if_match: str | None, *, required: bool) -> None:
-    """Refuses a write made against a version of the request other than the current one."""
+    """Refuses a write made against a version of the request other than the current one.
+
+    Where If-Match is required, ``*`` is refused too: it matches any version, so it would let two writers
+    who read the same version both win.
+    """
     current = etag(advice_request)
     if if_match is None:
         if required:
@@ -75,7 +90,13 @@ def check_if_match(advice_request: AdviceRequest, if_match: str | None, *, requi
                 headers={"ETag": current},
             )
         return
-    tags = {tag.strip() for tag in if_match.split(",")}
+    tags = _entity_tags(if_match)
+    if "*" in tags and required:
+        raise PreconditionRequired(
+            "If-Match: * matches any version and does not protect this write: send the specific ETag "
+            "from GET /v1/advice-requests/{id}",
+            headers={"ETag": current},
+        )
     if "*" in tags or current in tags:
         return
     raise PreconditionFailed(

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -67,20 +67,35 @@ def _parsed_key(raw: str | None) -> str:
     return key
 
 
-async def idempotent_write(
-    request: Request,
-    principal: PrincipalDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="Required. A unique value per write (a UUID); repeat it to retry that write safely",
-        ),
-    ] = None,
-) -> IdempotentWrite:
+# Declared by hand on each write (``openapi_extra``): a header FastAPI itself required would be refused
+# with a bare validation error, and the 400 above tells the caller what to send.
+IDEMPOTENT_WRITE_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": (
+                "A unique value per write (a UUID): 1 to 200 printable ASCII characters, optionally in "
+                "double quotes. Send the same value to retry that write safely; without it the write is "
+                "refused with 400."
+            ),
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": KEY_MAX_LENGTH + 2,
+                "pattern": f'^"?[ -~]{{1,{KEY_MAX_LENGTH}}}"?$',
+            },
+        }
+    ]
+}
+
+
+async def idempotent_write(request: Request, principal: PrincipalDep) -> IdempotentWrite:
+    """The write's key, read from the request because its declaration is ``IDEMPOTENT_WRITE_OPENAPI``."""
     return IdempotentWrite(
         principal=principal.sub,
-        key=_parsed_key(idempotency_key),
+        key=_parsed_key(request.headers.get("Idempotency-Key")),
         route=f"{request.method} {request.url.path}"[:300],
         request_hash=_fingerprint(await request.body()),
     )

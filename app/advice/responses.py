@@ -48,16 +48,19 @@ def follow_up_actions(
     known = {definition.code: definition for definition in specialty.follow_up_actions}
     unknown = [(index, action.code) for index, action in enumerate(requested) if action.code not in known]
     if unknown:
+        allowed = ", ".join(known)
         raise Unprocessable(
-            f"unknown follow-up action(s) for {specialty.code}: {', '.join(code for _, code in unknown)}",
+            f"unknown follow-up action(s) for {specialty.code}: {', '.join(code for _, code in unknown)}; "
+            f"the allowed codes are {allowed}",
             errors=[
                 {
                     "location": ["body", "actions", str(index), "code"],
-                    "message": f"{code!r} is not one of {specialty.code}'s follow-up actions",
+                    "message": f"{code!r} is not one of {specialty.code}'s follow-up actions ({allowed})",
                     "type": "unknown_action",
                 }
                 for index, code in unknown
             ],
+            allowed=list(known),
         )
     actions = []
     for action in requested:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access.relationships import register_relationship_check
 from app.advice.access import check_if_match, etag, open_request_in_specialty, visible_request
 from app.advice.idempotency import (
+    IDEMPOTENT_WRITE_OPENAPI,
     REPLAYED_HEADER,
     IdempotentWrite,
     IdempotentWriteDep,
@@ -70,7 +71,14 @@ register_relationship_check(open_request_in_specialty)
 PracticeDep = Annotated[Principal, Depends(require_roles(Role.GP, Role.GP_SYSTEM))]
 ConsultantDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT))]
 ParticipantDep = Annotated[Principal, Depends(require_roles(Role.GP, Role.GP_SYSTEM, Role.CONSULTANT))]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="The ETag of the request as last read")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The ETag of the request as last read ("3"; a bare 3 is read the same). '
+        "Required on the response, where * is refused because it matches every version",
+    ),
+]
 
 _ETAG = {"description": "The request's version, to send back as If-Match", "schema": {"type": "string"}}
 _REPLAYED = {
@@ -122,6 +130,7 @@ async def _held_for_write(
     status_code=201,
     response_model=AdviceRequestStatePublic,
     responses=_write_responses(201, 400, 401, 403, 404, 422, 502, 503, 504, location=True),
+    openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def submit_advice_request(
     request: Request,
@@ -196,6 +205,7 @@ async def read_advice_request(
     status_code=201,
     response_model=ConversationMessagePosted,
     responses=_write_responses(201, *WRITE_PROBLEMS),
+    openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def post_conversation_message(
     advice_request_id: str,
@@ -227,6 +237,7 @@ async def post_conversation_message(
     status_code=201,
     response_model=AdviceResponsePosted,
     responses=_write_responses(201, *WRITE_PROBLEMS, 428),
+    openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def respond_to_advice_request(
     request: Request,
@@ -266,10 +277,19 @@ async def respond_to_advice_request(
     return await respond_once(session, write, status=201, body=body, headers={"ETag": etag(advice_request)})
 
 
+_ACKNOWLEDGEMENT_RESPONSES = _write_responses(200, *WRITE_PROBLEMS)
+_ACKNOWLEDGEMENT_RESPONSES[409] = {
+    **_ACKNOWLEDGEMENT_RESPONSES[409],
+    "description": "The advice is not yet given, or was acknowledged with a different referral_avoided: "
+    "`recorded` says what was recorded and when",
+}
+
+
 @router.post(
     "/advice-requests/{advice_request_id}/acknowledgement",
     response_model=AdviceRequestStatePublic,
-    responses=_write_responses(200, *WRITE_PROBLEMS),
+    responses=_ACKNOWLEDGEMENT_RESPONSES,
+    openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def acknowledge_advice_request(
     advice_request_id: str,
@@ -280,7 +300,7 @@ async def acknowledge_advice_request(
     submission: Annotated[AcknowledgementCreate | None, Body()] = None,
     if_match: IfMatch = None,
 ) -> Response:
-    """Confirm the practice has the advice, closing the request; acknowledging again changes nothing."""
+    """Confirm the practice has the advice, closing the request; a repeat may add, not change, the outcome."""
     held = await _held_for_write(
         session, practice, advice_request_id, note=note, write=write, if_match=if_match
     )
@@ -301,6 +321,7 @@ async def acknowledge_advice_request(
     "/advice-requests/{advice_request_id}/cancel",
     response_model=AdviceRequestStatePublic,
     responses=_write_responses(200, *WRITE_PROBLEMS),
+    openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def cancel_advice(
     advice_request_id: str,

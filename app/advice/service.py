@@ -151,10 +151,39 @@ async def cancel_advice_request(
     return advice_request
 
 
+class AcknowledgementDiffers(Conflict):
+    title, kind = "Already acknowledged differently", "acknowledgement-differs"
+
+
+def _refuse_a_different_answer(advice_request: AdviceRequest, referral_avoided: bool | None) -> None:
+    """A recorded outcome is never silently kept against a different one, nor changed: the caller is told."""
+    recorded = advice_request.referral_avoided
+    if recorded is None or referral_avoided is None or recorded == referral_avoided:
+        return
+    # Written as the request's own JSON writes its times, so the two can be compared as text.
+    acknowledged_at = (
+        as_utc(advice_request.acknowledged_at or advice_request.updated_at).isoformat().replace("+00:00", "Z")
+    )
+    raise AcknowledgementDiffers(
+        f"the advice was acknowledged at {acknowledged_at} with referral_avoided "
+        f"{str(recorded).lower()}; an acknowledgement cannot change a recorded outcome",
+        recorded={
+            "acknowledged_at": acknowledged_at,
+            "acknowledgement_source": advice_request.acknowledgement_source,
+            "referral_avoided": recorded,
+        },
+    )
+
+
 async def acknowledge_advice(
     session: AsyncSession, *, advice_request: AdviceRequest, by: Principal, referral_avoided: bool | None
 ) -> AdviceRequest:
-    """The practice confirms it has the advice, closing the loop; acknowledging again changes nothing."""
+    """The practice confirms it has the advice, closing the loop.
+
+    A repeat that agrees with what is recorded changes nothing; one that answers ``referral_avoided``
+    differently is refused with ``AcknowledgementDiffers`` (409).
+    """
+    _refuse_a_different_answer(advice_request, referral_avoided)
     _acknowledge(advice_request, side=side_of(by), source="api", by=by.sub, referral_avoided=referral_avoided)
     await save(session)
     return advice_request
@@ -196,7 +225,8 @@ def _acknowledge(
     """The first acknowledgement closes the request; whether a referral was avoided is kept once known.
 
     A MESH business acknowledgement usually arrives before the practice says whether the advice avoided a
-    referral, so a later acknowledgement may add that answer, but never change it.
+    referral, and a practice may acknowledge before it knows, so a later acknowledgement may add that
+    answer, but never change it.
     """
     now = utcnow()
     if advice_request.acknowledged_at is None:

@@ -9,6 +9,10 @@ so a claim is an atomic compare-and-set.
 ``attempts`` doubles as a fencing token: a worker settles a row only if it is still ``delivering`` with the
 attempt number it claimed. A worker whose lease ran out (it stalled, or was killed) and whose row another
 worker has re-claimed therefore cannot overwrite the newer outcome.
+
+A claim whose receiver was never tried is released: ``attempts`` goes back to what it was before the claim,
+so only tries that reached the receiver count toward giving up. The token stays sound, because the count
+only ever returns to the value it had before that same claim, which every older claim had already passed.
 """
 
 from __future__ import annotations
@@ -149,6 +153,27 @@ async def settle(
             col(OutboxMessage.attempts) == claim.attempt,
         )
         .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, claim: Claim, *, retry_at: datetime, reason: str) -> bool:
+    """Gives back a claim whose receiver was not tried, uncounted; False when another worker has it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == claim.message_id,
+            col(OutboxMessage.status) == DeliveryState.DELIVERING,
+            col(OutboxMessage.attempts) == claim.attempt,
+        )
+        .values(
+            status=DeliveryState.PENDING,
+            attempts=claim.attempt - 1,
+            lease_until=None,
+            next_attempt_at=retry_at,
+            last_error=reason,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -3,7 +3,8 @@
 Delivery is at least once. A worker that dies mid-delivery leaves its rows leased; when the lease runs out
 another worker delivers them again, and the receiver deduplicates on the message id. Failures wait a capped,
 jittered, exponentially growing time before the next attempt, and after ``max_attempts`` the message is
-``dead`` until someone runs ``vclinic outbox retry``.
+``dead`` until someone runs ``vclinic outbox retry``. Only attempts that reached the receiver count: one
+refused because the practice's system is known to be down waits until it may be tried, uncounted.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.errors import UpstreamError
 from app.core.config import Settings
-from app.outbox.claims import Claim, claim_due, settle
+from app.outbox.claims import Claim, claim_due, release, settle
 from app.outbox.metrics import DELIVERIES
 from app.outbox.models import Channel, DeliveryState
-from app.outbox.ports import DeliveryNotConfigured, ResolveDelivery
+from app.outbox.ports import DeliveryNotConfigured, ReceiverNotTried, ResolveDelivery
 from app.outbox.service import utc_now
 from schemas.advice import AdviceMessage
 
@@ -125,6 +126,9 @@ class Dispatcher:
             message = AdviceMessage.model_validate(claim.payload)
             delivery = self._resolve(claim.practice_ods, claim.channel)
             external_id = await delivery.deliver(message)
+        except ReceiverNotTried as exc:
+            await self._not_tried(claim, exc)
+            return
         except UpstreamError as exc:
             error = f"{exc.source}: {exc.detail}"
         except DeliveryNotConfigured as exc:
@@ -148,6 +152,14 @@ class Dispatcher:
         DELIVERIES.labels(claim.channel, state.value if kept else "superseded").inc()
         if not kept:
             log.warning("delivered after the lease ran out", extra={"message_id": claim.message_id})
+
+    async def _not_tried(self, claim: Claim, refusal: ReceiverNotTried) -> None:
+        now = self._clock()
+        # Never sooner than a second: a receiver that may be tried "now" but still refuses must not spin.
+        retry_at = now + timedelta(seconds=max(1.0, refusal.retry_in))
+        async with self._factory() as session, session.begin():
+            kept = await release(session, claim, retry_at=retry_at, reason=refusal.reason[:500])
+        DELIVERIES.labels(claim.channel, "not-tried" if kept else "superseded").inc()
 
     async def _failed(self, claim: Claim, error: str) -> None:
         now = self._clock()

@@ -8,7 +8,7 @@ from app.core.metrics import REGISTRY
 
 DELIVERIES = Counter(
     "vclinic_outbox_deliveries_total",
-    "Advice delivery attempts, by channel and outcome (sent, delivered, retry, dead, superseded)",
+    "Advice delivery attempts, by channel and outcome (sent, delivered, retry, not-tried, dead, superseded)",
     ["channel", "outcome"],
     registry=REGISTRY,
 )

@@ -16,10 +16,25 @@ class PracticeDelivery(Protocol):
 
     ``deliver`` returns the transport's id for the message when it has one (the MESH message id), and raises
     ``adapters.errors.UpstreamError`` when the practice's system or the transport failed us: the dispatcher
-    tries again later. Receivers deduplicate on ``message.message_id``, so delivering twice is harmless.
+    tries again later and counts the attempt. It raises ``ReceiverNotTried`` when nothing was sent, because
+    the practice's system is known to be down: the dispatcher tries again later without counting it.
+    Receivers deduplicate on ``message.message_id``, so delivering twice is harmless.
     """
 
     async def deliver(self, message: AdviceMessage) -> str | None: ...
+
+
+class ReceiverNotTried(Exception):
+    """The practice's system is unavailable and was not tried (its circuit breaker is open).
+
+    An attempt that never reached the receiver says nothing about the message, so it must not bring the
+    message closer to being given up. ``retry_in`` is how many seconds until the receiver may be tried.
+    """
+
+    def __init__(self, reason: str, *, retry_in: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_in = retry_in
 
 
 class DeliveryNotConfigured(Exception):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.fhir_push import FhirPushDelivery
-from adapters.http import CircuitBreaker, UpstreamClient
+from adapters.http import CircuitBreaker, CircuitOpen, UpstreamClient
 from adapters.mesh.delivery import MeshLetterDelivery
 from adapters.mesh.itk import SenderOrganisation
 from adapters.mesh.mailbox import MeshMailbox, MeshMailboxSettings
@@ -21,21 +21,41 @@ from app.core.db import create_engine, session_factory
 from app.outbox.dispatcher import Dispatcher, DispatchPolicy
 from app.outbox.inbox import poll_mesh_inbox
 from app.outbox.models import Channel
-from app.outbox.ports import DeliveryNotConfigured, PracticeDelivery
+from app.outbox.ports import DeliveryNotConfigured, PracticeDelivery, ReceiverNotTried
 from app.outbox.worker import OutboxWorker
 from app.records.practices import MeshConfig, PracticeConfig
 from app.records.wiring import check_practices_file
+from schemas.advice import AdviceMessage
+
+
+class _NotTriedWhenOpen:
+    """A delivery whose circuit breaker's refusals reach the dispatcher as the outbox's own "not tried"."""
+
+    def __init__(self, delivery: PracticeDelivery) -> None:
+        self._delivery = delivery
+
+    async def deliver(self, message: AdviceMessage) -> str | None:
+        try:
+            return await self._delivery.deliver(message)
+        except CircuitOpen as exc:
+            raise ReceiverNotTried(str(exc), retry_in=exc.retry_in) from exc
 
 
 class PracticeDeliveries:
     """The delivery for each practice and channel, made on first use and closed with the worker."""
 
     def __init__(
-        self, practices: Mapping[str, PracticeConfig], mesh: MeshConfig | None, *, timeout_seconds: float
+        self,
+        practices: Mapping[str, PracticeConfig],
+        mesh: MeshConfig | None,
+        *,
+        timeout_seconds: float,
+        breaker: Callable[[], CircuitBreaker] = CircuitBreaker,
     ) -> None:
         self._practices = practices
         self._mesh_config = mesh
         self._timeout = timeout_seconds
+        self._breaker = breaker
         self._made: dict[tuple[str, str], PracticeDelivery] = {}
         self._clients: list[httpx.AsyncClient] = []
         self.mesh: MeshMailbox | None = _mailbox(mesh) if mesh is not None else None
@@ -43,7 +63,7 @@ class PracticeDeliveries:
     def resolve(self, practice_ods: str, channel: str) -> PracticeDelivery:
         key = (practice_ods, channel)
         if key not in self._made:
-            self._made[key] = self._make(practice_ods, Channel(channel))
+            self._made[key] = _NotTriedWhenOpen(self._make(practice_ods, Channel(channel)))
         return self._made[key]
 
     def _make(self, practice_ods: str, channel: Channel) -> PracticeDelivery:
@@ -66,9 +86,7 @@ class PracticeDeliveries:
             limits=httpx.Limits(max_connections=practice.max_concurrent_requests),
         )
         self._clients.append(client)
-        upstream = UpstreamClient(
-            f"practice {practice_ods} advice endpoint", client, breaker=CircuitBreaker()
-        )
+        upstream = UpstreamClient(f"practice {practice_ods} advice endpoint", client, breaker=self._breaker())
         return FhirPushDelivery(upstream, base_url=base_url, nhs_number_system=practice.nhs_number_system)
 
     def _mesh_letters(self, practice_ods: str, practice: PracticeConfig) -> PracticeDelivery:

@@ -131,7 +131,13 @@ class AcknowledgementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     referral_avoided: bool | None = Field(
-        default=None, description="Whether the advice avoided a referral the practice would otherwise make"
+        default=None,
+        description=(
+            "Whether the advice avoided a referral the practice would otherwise make. Recorded once: the "
+            "first acknowledgement closes the request, and a later one may add this answer if none was "
+            "given. A repeat that agrees, or says nothing, is answered 200 with the request unchanged; "
+            "one that answers differently is 409, saying what was recorded and when."
+        ),
     )
 
 

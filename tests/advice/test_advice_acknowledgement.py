@@ -43,15 +43,48 @@ async def test_the_practices_acknowledgement_closes_the_request(
     assert state["acknowledged_at"] == state["closed_at"]
 
 
-async def test_acknowledging_again_changes_nothing(
+async def test_acknowledging_again_with_the_same_answer_is_answered_with_the_request_unchanged(
     client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:
     request_id = await _advised(client, identity)
     first = await acknowledge(client, identity.practice(), request_id, referral_avoided=True)
-    second = await acknowledge(client, identity.practice(), request_id, referral_avoided=False)
-    assert second.status_code == 200
-    assert second.json() == first.json()
-    assert second.headers["etag"] == first.headers["etag"]
+    for repeat in (True, None):
+        again = await acknowledge(client, identity.practice(), request_id, referral_avoided=repeat)
+        assert again.status_code == 200
+        assert again.json() == first.json()
+        assert again.headers["etag"] == first.headers["etag"]
+
+
+async def test_acknowledging_again_with_a_different_answer_is_a_conflict_naming_what_was_recorded(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    request_id = await _advised(client, identity)
+    first = (await acknowledge(client, identity.practice(), request_id, referral_avoided=True)).json()
+    response = await acknowledge(client, identity.practice(), request_id, referral_avoided=False)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["recorded"]["referral_avoided"] is True
+    assert problem["recorded"]["acknowledged_at"] == first["acknowledged_at"]
+    assert problem["recorded"]["acknowledgement_source"] == "api"
+    assert first["acknowledged_at"] in problem["detail"]
+    assert (await read(client, identity.practice(), request_id)).json()["referral_avoided"] is True
+
+
+async def test_an_outcome_left_out_may_be_added_once_and_then_never_changed(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    request_id = await _advised(client, identity)
+    closed = await acknowledge(client, identity.practice(), request_id)
+    assert closed.json()["referral_avoided"] is None
+    added = await acknowledge(client, identity.practice(), request_id, referral_avoided=False)
+    assert added.status_code == 200
+    assert added.json()["referral_avoided"] is False
+    assert added.json()["acknowledged_at"] == closed.json()["acknowledged_at"]
+    changed = await acknowledge(client, identity.practice(), request_id, referral_avoided=True)
+    assert changed.status_code == 409
+    assert changed.json()["recorded"]["referral_avoided"] is False
+    assert (await read(client, identity.practice(), request_id)).json()["referral_avoided"] is False
 
 
 async def test_an_acknowledgement_without_a_body_closes_the_request(

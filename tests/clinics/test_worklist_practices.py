@@ -108,7 +108,7 @@ async def test_patients_are_fetched_in_batches_and_no_practice_has_more_in_fligh
     # Both practices were asked at once: one practice's bound does not hold up the other's patients.
     assert tally.peak_overall == 2 * BOUND
     # Each batch is one search per part, whatever its size: a patient search, and one per date window.
-    windows = len(record_query(NEPHROLOGY.needs, date.today()).observations)
+    windows = len(record_query(NEPHROLOGY.needs, date.today(), history_years=20).observations)
     for base_url in gp_servers.values():
         searches = await _searches(base_url)
         assert searches["Patient"] == 2

@@ -245,7 +245,11 @@ def _patient_in(resource: Any, nhs_number_system: str) -> SourcePatient | None:
 
 
 def _file(search: _Search, result: list[Any] | SourceFailure, records: dict[str, SourceRecord]) -> None:
-    """One search's answer, read into the records of the patients it names."""
+    """One search's answer, read into the records of the patients it names.
+
+    Resources left out (unreadable, or naming a patient not asked for) leave the part incomplete: what was
+    left out may be the result that matters, so the record must not read as whole.
+    """
     if isinstance(result, SourceFailure):
         for record in records.values():
             record.failures.append(result)
@@ -255,14 +259,13 @@ def _file(search: _Search, result: list[Any] | SourceFailure, records: dict[str,
     for patient_id, record in records.items():
         parsed = read(by_patient[patient_id])
         getattr(record, part).extend(parsed.items)
+        left_out = []
         if parsed.skipped:
-            record.upstream_warnings.append(
-                f"{parsed.skipped} {search.resource_type} resources could not be read and were left out"
-            )
+            left_out.append(f"{parsed.skipped} {search.resource_type} resources could not be read")
         if strays:
-            record.upstream_warnings.append(
-                f"{strays} {search.resource_type} resources named a patient not asked for and were left out"
-            )
+            left_out.append(f"{strays} {search.resource_type} resources named a patient not asked for")
+        if left_out:
+            record.failures.append(SourceFailure(search.part, f"{' and '.join(left_out)}; left out"))
 
 
 def _by_patient(

@@ -11,10 +11,14 @@ Status handling (the caller sees either an ``httpx.Response`` or an ``UpstreamEr
 
 The breaker counts a request as failed once its retries are spent, so it opens on an upstream that stays down,
 not on a blip the retries absorbed. Answers of any kind, refusals included, show the upstream is up.
+
+Under an overall deadline (``deadline.upstream_deadline``) each try gets only the time left, and a retry that
+could not start before it ends is not made: the request then fails with ``UpstreamTimeout``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from asyncio import sleep
@@ -31,6 +35,7 @@ from adapters.errors import (
     UpstreamUnavailable,
 )
 from adapters.http.breaker import CircuitBreaker, CircuitOpen
+from adapters.http.deadline import Deadline, current_deadline
 from adapters.http.retry import RetryPolicy
 
 log = logging.getLogger("vclinic.upstream")
@@ -50,6 +55,10 @@ class _Failure:
 
 def _loggable_path(request: httpx.Request) -> str:
     return _NHS_NUMBER_IN_PATH.sub("**********", request.url.path)
+
+
+def _ran_out(deadline: Deadline) -> str:
+    return f"the {deadline.seconds:g} s deadline for the upstream work ran out"
 
 
 class UpstreamClient:
@@ -86,15 +95,26 @@ class UpstreamClient:
             request = self._client.build_request(method, url, params=params, headers=headers, content=content)
         except httpx.InvalidURL:
             raise UpstreamBadResponse(self.source, f"{method} to an invalid URL") from None
+        deadline = current_deadline()
+        if deadline is not None and deadline.remaining() <= 0:
+            detail = f"{method} {_loggable_path(request)}: {_ran_out(deadline)} before it was sent"
+            raise UpstreamTimeout(self.source, detail)
         if self._breaker is not None and not self._breaker.allow():
             raise CircuitOpen(self.source, retry_in=self._breaker.seconds_until_trial())
         attempts = self._retry.attempts if idempotent else 1
         attempt = 1
-        outcome = await self._attempt(request, attempt)
+        outcome = await self._attempt(request, attempt, deadline)
         while isinstance(outcome, _Failure) and outcome.retryable and attempt < attempts:
-            await sleep(outcome.wait if outcome.wait is not None else self._retry.backoff(attempt))
+            wait = outcome.wait if outcome.wait is not None else self._retry.backoff(attempt)
+            if deadline is not None and wait >= deadline.remaining():
+                outcome = _Failure(
+                    UpstreamTimeout(self.source, f"{outcome.error.detail}; {_ran_out(deadline)}"),
+                    retryable=False,
+                )
+                break
+            await sleep(wait)
             attempt += 1
-            outcome = await self._attempt(request, attempt)
+            outcome = await self._attempt(request, attempt, deadline)
         return self._settle(outcome)
 
     def _settle(self, outcome: httpx.Response | _Failure) -> httpx.Response:
@@ -112,11 +132,19 @@ class UpstreamClient:
         else:
             self._breaker.record_failure()
 
-    async def _attempt(self, request: httpx.Request, attempt: int) -> httpx.Response | _Failure:
+    async def _attempt(
+        self, request: httpx.Request, attempt: int, deadline: Deadline | None
+    ) -> httpx.Response | _Failure:
         path = _loggable_path(request)
         # The httpx error is not kept as the cause: it holds the request, whose URL holds the NHS number.
         try:
-            response = await self._client.send(request)
+            async with asyncio.timeout(None if deadline is None else deadline.remaining()):
+                response = await self._client.send(request)
+        except TimeoutError as exc:
+            assert deadline is not None
+            failure = self._failed(request, path, attempt, exc, UpstreamTimeout, retryable=False)
+            detail = f"{failure.error.detail}: {_ran_out(deadline)}"
+            return _Failure(UpstreamTimeout(self.source, detail), retryable=False)
         except httpx.TimeoutException as exc:
             return self._failed(request, path, attempt, exc, UpstreamTimeout, retryable=True)
         except httpx.ConnectError as exc:

@@ -7,6 +7,9 @@ search and reads every one's results in one search per part (``patients_per_fetc
 practice has more than ``practice_concurrency`` batches in flight. Each practice has its own bound, so a slow
 practice holds up only its own patients, and a practice that fails marks only its own patients' rows
 unavailable; the rest of the worklist still shows.
+
+The whole worklist shares one upstream deadline (``VCLINIC_UPSTREAM_DEADLINE_SECONDS``): a batch still
+queued or unanswered when it runs out marks its rows as timed out, and the rows already built still show.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.errors import UpstreamError
+from adapters.http import upstream_deadline
 from app.clinics.cache import SingleFlightCache
 from app.clinics.models import ClinicEntry
 from app.core.errors import NotFound
@@ -65,6 +69,11 @@ class WorklistRow:
         return self.failure.detail if self.failure is not None else None
 
 
+def _whole(found: Highlights) -> bool:
+    """Highlights worth reusing: a failure or an incomplete record is asked for again next time."""
+    return isinstance(found, Highlighted) and found.highlights.complete
+
+
 def _batches(nhs_numbers: list[str], size: int) -> list[list[str]]:
     size = max(size, 1)
     return [nhs_numbers[start : start + size] for start in range(0, len(nhs_numbers), size)]
@@ -97,13 +106,19 @@ class WorklistSummaries:
             return {(specialty.code, nhs_number): highlights for nhs_number, highlights in found.items()}
 
         keys = [(specialty.code, entry.nhs_number) for entry in entries]
-        found = await self._cache.get_many(keys, fetch, keep=lambda value: isinstance(value, Highlighted))
+        found = await self._cache.get_many(keys, fetch, keep=_whole)
         return [WorklistRow.of(entry, found[key]) for entry, key in zip(entries, keys, strict=True)]
 
     async def _highlights(
         self, network: PracticeNetwork, specialty: Specialty, nhs_numbers: list[str]
     ) -> dict[str, Highlights]:
         """Every patient's highlights or failure: batches of each practice's patients, fetched at once."""
+        with upstream_deadline(network.upstream_deadline_seconds):
+            return await self._highlights_in_time(network, specialty, nhs_numbers)
+
+    async def _highlights_in_time(
+        self, network: PracticeNetwork, specialty: Specialty, nhs_numbers: list[str]
+    ) -> dict[str, Highlights]:
         found: dict[str, Highlights] = {}
         by_practice: dict[str, list[str]] = defaultdict(list)
         for nhs_number, practice in (await registered_practices(network, nhs_numbers)).items():
@@ -119,15 +134,25 @@ class WorklistSummaries:
                     found.update(dict.fromkeys(patients, unconnected))
                     continue
                 for batch in _batches(patients, source.patients_per_fetch):
-                    group.create_task(self._fetch_batch(source, specialty, batch, found))
+                    group.create_task(
+                        self._fetch_batch(source, specialty, batch, found, network.record_history_years)
+                    )
         return found
 
     async def _fetch_batch(
-        self, source: GPRecordSource, specialty: Specialty, batch: list[str], found: dict[str, Highlights]
+        self,
+        source: GPRecordSource,
+        specialty: Specialty,
+        batch: list[str],
+        found: dict[str, Highlights],
+        history_years: int,
     ) -> None:
+        # A batch queued behind others has less of the deadline left; its requests get only what remains.
         async with self._gate(source.practice_ods):
             now = self._clock()
-            records = await fetch_clinical_records(source, batch, specialty.needs, today=now.date())
+            records = await fetch_clinical_records(
+                source, batch, specialty.needs, today=now.date(), history_years=history_years
+            )
         for nhs_number, record in records.items():
             found[nhs_number] = (
                 record if isinstance(record, UpstreamError) else self._highlighted(specialty, record, now)

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     workers: int = Field(default=1, ge=1, le=64)
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    upstream_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        description="All upstream work behind one summary, worklist or letter, retries and pages included",
+    )
+    record_history_years: int = Field(
+        default=20, ge=20, le=100, description="How far back the kidney history is read from the GP record"
+    )
     egfr_equation: Literal["ckd-epi-2009", "ckd-epi-2021"] = "ckd-epi-2009"
 
     outbox_dispatcher_enabled: bool = Field(

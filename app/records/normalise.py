@@ -305,6 +305,15 @@ def _drop_warning(analyte: Analyte, reason: str, count: int, units: set[str]) ->
     return f"{analyte}: {_results(count)} without a date ignored"
 
 
+def _failure_warnings(source: SourceRecord) -> list[str]:
+    """Each part of the record that did not arrive whole, named: its gaps say nothing about the patient."""
+    return [
+        f"{failure.part} not read in full from practice {source.practice_ods} ({failure.detail}): "
+        "results may be missing"
+        for failure in source.failures
+    ]
+
+
 def _source_status(source: SourceRecord) -> SourceStatus:
     if not source.failures:
         return SourceStatus(source.practice_ods, source.adapter, "ok")
@@ -331,7 +340,7 @@ def normalise_record(source: SourceRecord) -> ClinicalRecord:
         medications=medications,
         conditions=conditions,
         sources=[_source_status(source)],
-        warnings=[*source.upstream_warnings, *normaliser.warnings()],
+        warnings=[*_failure_warnings(source), *source.upstream_warnings, *normaliser.warnings()],
         withheld_confidential=normaliser.withheld,
         dropped_implausible=sum(
             count for (_, reason), count in normaliser.dropped.items() if reason == _IMPLAUSIBLE

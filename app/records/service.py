@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date
 
-from adapters.errors import UpstreamError
+from adapters.errors import UpstreamError, UpstreamTimeout
+from adapters.http import current_deadline, upstream_deadline
 from app.core.errors import NotFound
 from app.records.codes import codes_for
 from app.records.normalise import normalise_record
@@ -27,15 +29,17 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def record_query(needs: RecordNeeds, today: date) -> RecordQuery:
+def record_query(needs: RecordNeeds, today: date, *, history_years: int) -> RecordQuery:
     """Only the codes and date windows the specialty asked for: never the whole record.
 
-    Analytes sharing a window share one search: each search is a round trip to the practice, and a
-    worklist makes many, so fewer searches keep a clinic fast and the practice's load down.
+    A need without a window reads the whole history back to ``history_years`` before today, and no window
+    reaches further. Analytes sharing a window share one search: each search is a round trip to the
+    practice, and a worklist makes many, so fewer searches keep a clinic fast and the practice's load down.
     """
     by_window: dict[int, list[Analyte]] = defaultdict(list)
     for need in needs.results:
-        by_window[need.years].append(need.analyte)
+        years = history_years if need.years is None else min(need.years, history_years)
+        by_window[years].append(need.analyte)
     return RecordQuery(
         observations=tuple(
             ObservationQuery(
@@ -75,12 +79,42 @@ async def registered_practices(
     return dict(zip(nhs_numbers, found, strict=True))
 
 
-async def fetch_clinical_records(
-    source: GPRecordSource, nhs_numbers: Sequence[str], needs: RecordNeeds, *, today: date
-) -> dict[str, ClinicalRecord | UpstreamError]:
-    """Records of several patients of one practice, in as few searches as its system allows."""
+@asynccontextmanager
+async def _backstop(source: str) -> AsyncIterator[None]:
+    """Ends the work a little after the current deadline, as ``UpstreamTimeout``; no bound without one.
+
+    Requests stop themselves at the deadline and report which part ran out, so the summary can say what is
+    missing. The backstop, later by a quarter of the allowance (at most a second), so as not to race them,
+    bounds everything else: our own queueing for a practice, a directory, a source that sends no requests.
+    """
+    deadline = current_deadline()
+    at = None if deadline is None else deadline.at + min(1.0, deadline.seconds / 4)
     try:
-        raw = await source.fetch_records(nhs_numbers, record_query(needs, today))
+        async with asyncio.timeout_at(at):
+            yield
+    except TimeoutError:
+        assert deadline is not None
+        detail = f"not answered within the {deadline.seconds:g} s deadline for the upstream work"
+        raise UpstreamTimeout(source, detail) from None
+
+
+async def fetch_clinical_records(
+    source: GPRecordSource,
+    nhs_numbers: Sequence[str],
+    needs: RecordNeeds,
+    *,
+    today: date,
+    history_years: int,
+) -> dict[str, ClinicalRecord | UpstreamError]:
+    """Records of several patients of one practice, in as few searches as its system allows.
+
+    Bounded by the deadline the caller works under (``adapters.http.upstream_deadline``), if any.
+    """
+    try:
+        async with _backstop(f"practice {source.practice_ods}"):
+            raw = await source.fetch_records(
+                nhs_numbers, record_query(needs, today, history_years=history_years)
+            )
     except UpstreamError as failure:
         return dict.fromkeys(nhs_numbers, failure)
     return {
@@ -92,7 +126,15 @@ async def fetch_clinical_records(
 async def fetch_clinical_record(
     network: PracticeNetwork, nhs_number: str, needs: RecordNeeds, *, today: date
 ) -> ClinicalRecord:
-    ods = await registered_practice(network, nhs_number)
-    source = network.source_for(ods)
-    raw = await source.fetch_record(nhs_number, record_query(needs, today))
+    """One patient's record from their registered practice, within the network's upstream deadline.
+
+    Raises ``NotFound`` for a patient no connected practice holds, ``UpstreamTimeout`` when the patient
+    could not be found in time, and the other ``UpstreamError`` kinds as the source does. Parts of the
+    record not fetched in time leave it incomplete, with a warning naming them.
+    """
+    query = record_query(needs, today, history_years=network.record_history_years)
+    with upstream_deadline(network.upstream_deadline_seconds):
+        async with _backstop("the GP record"):
+            ods = await registered_practice(network, nhs_number)
+            raw = await network.source_for(ods).fetch_record(nhs_number, query)
     return normalise_record(raw)

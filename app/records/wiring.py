@@ -42,6 +42,9 @@ class PracticeNetwork:
     directory: PatientDirectory
     mesh: MeshConfig | None = None
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    # How far back records are read, and how long all the upstream work behind one answer may take.
+    record_history_years: int = 20
+    upstream_deadline_seconds: float = 20.0
 
     def source_for(self, ods: str) -> GPRecordSource:
         source = self.sources.get(ods)
@@ -124,4 +127,12 @@ def build_practice_network(
     directory_client = httpx.AsyncClient(timeout=httpx.Timeout(settings.upstream_timeout_seconds))
     clients.append(directory_client)
     directory = _directory(config.directory, config.practices, directory_client, factory, today)
-    return PracticeNetwork(config.practices, sources, directory, config.mesh, clients)
+    return PracticeNetwork(
+        config.practices,
+        sources,
+        directory,
+        config.mesh,
+        clients,
+        record_history_years=settings.record_history_years,
+        upstream_deadline_seconds=settings.upstream_deadline_seconds,
+    )

@@ -19,10 +19,14 @@ from schemas.clinical import Analyte, ClinicalRecord
 
 @dataclass(frozen=True, slots=True)
 class ResultNeed:
-    """An analyte and how many years of its results the summary uses."""
+    """An analyte and how many years of its results the summary uses, counted back from today.
+
+    None asks for the whole history, up to the service's cap (``VCLINIC_RECORD_HISTORY_YEARS``): a rule
+    anchored to the latest result must see results however long ago that was.
+    """
 
     analyte: Analyte
-    years: int
+    years: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,8 @@ class SummaryHighlights:
     """What a worklist row shows of a summary. Specialties fill what they have."""
 
     headline: str | None = None
+    # False when part of the record could not be read: such highlights are shown but never reused.
+    complete: bool = True
     latest_egfr: float | None = None
     egfr_slope_per_year: float | None = None
     g_category: str | None = None

@@ -6,6 +6,7 @@ These pin how the service treats its upstreams, not the database, so SQLite is e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -108,7 +109,7 @@ async def test_patients_are_fetched_in_batches_and_no_practice_has_more_in_fligh
     # Both practices were asked at once: one practice's bound does not hold up the other's patients.
     assert tally.peak_overall == 2 * BOUND
     # Each batch is one search per part, whatever its size: a patient search, and one per date window.
-    windows = len(record_query(NEPHROLOGY.needs, date.today()).observations)
+    windows = len(record_query(NEPHROLOGY.needs, date.today(), history_years=20).observations)
     for base_url in gp_servers.values():
         searches = await _searches(base_url)
         assert searches["Patient"] == 2
@@ -163,3 +164,24 @@ async def test_a_failing_practice_makes_only_its_own_patients_unavailable(
     await _set_faults(gp_servers[BOW], FaultConfig())
     recovered = await worklist_rows(client, identity.consultant(), clinic_id)
     assert {row["summary"]["status"] for row in recovered} == {"available"}
+
+
+async def test_a_practice_paging_for_ever_is_cut_off_at_the_worklist_deadline(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, gp_servers: dict[str, str]
+) -> None:
+    app.state.practices.upstream_deadline_seconds = 0.5
+    await _set_faults(gp_servers[BOW], FaultConfig(endless_next=True, latency_ms=20))
+    clinic_id = await _clinic_of_everyone(client, identity)
+    started = time.monotonic()
+
+    rows = await worklist_rows(client, identity.consultant(), clinic_id)
+
+    assert time.monotonic() - started < 3.0
+    whole = _by_practice(rows, MILE_END)
+    assert all(s["status"] == "available" and s["highlights"]["headline"].startswith("eGFR") for s in whole)
+    # A batch cut off mid-search shows what it has, marked incomplete; one still queued names the deadline.
+    for row in _by_practice(rows, BOW):
+        if row["status"] == "available":
+            assert row["highlights"]["headline"] == "no eGFR found: the record is incomplete"
+        else:
+            assert "deadline" in row["problem"]

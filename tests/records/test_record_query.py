@@ -16,28 +16,33 @@ TODAY = date(2026, 11, 22)
 def test_analytes_sharing_a_window_share_one_search() -> None:
     needs = RecordNeeds(
         results=(
-            ResultNeed(Analyte.EGFR, years=5),
+            ResultNeed(Analyte.EGFR),
             ResultNeed(Analyte.POTASSIUM, years=2),
-            ResultNeed(Analyte.CREATININE, years=5),
+            ResultNeed(Analyte.CREATININE),
         )
     )
-    query = record_query(needs, TODAY)
+    query = record_query(needs, TODAY, history_years=20)
     assert [(search.name, search.since) for search in query.observations] == [
-        ("egfr+creatinine", date(2021, 11, 22)),
+        ("egfr+creatinine", date(2006, 11, 22)),
         ("potassium", date(2024, 11, 22)),
     ]
     assert query.observations[0].codes == codes_for(Analyte.EGFR) + codes_for(Analyte.CREATININE)
 
 
-def test_the_nephrology_record_is_two_observation_searches_with_every_code_it_needs() -> None:
-    query = record_query(NEPHROLOGY_NEEDS, TODAY)
-    assert len(query.observations) == 2
+def test_the_nephrology_record_is_one_search_of_the_whole_history_with_every_code_it_needs() -> None:
+    query = record_query(NEPHROLOGY_NEEDS, TODAY, history_years=25)
+    assert [search.since for search in query.observations] == [date(2001, 11, 22)]
     asked = {code for search in query.observations for code in search.codes}
     for need in NEPHROLOGY_NEEDS.results:
         assert set(codes_for(need.analyte)) <= asked
     assert query.medications_since == date(2025, 11, 22)
 
 
+def test_no_window_reaches_further_back_than_the_history_cap() -> None:
+    needs = RecordNeeds(results=(ResultNeed(Analyte.ACR, years=30),))
+    assert record_query(needs, TODAY, history_years=20).observations[0].since == date(2006, 11, 22)
+
+
 def test_a_window_ending_on_29_february_starts_on_the_28th() -> None:
     needs = RecordNeeds(results=(ResultNeed(Analyte.ACR, years=1),))
-    assert record_query(needs, date(2028, 2, 29)).observations[0].since == date(2027, 2, 28)
+    assert record_query(needs, date(2028, 2, 29), history_years=20).observations[0].since == date(2027, 2, 28)

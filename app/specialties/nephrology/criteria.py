@@ -3,8 +3,9 @@
 The readings of each criterion are CLINICAL.md's. Two rules of evidence hold throughout:
 - a censored result (``>90``) decides a comparison only when its bound does; otherwise the data are
   insufficient, never guessed;
-- the absence of a code or a medicine is evidence only in a complete record: when a source failed, "none
-  found" is insufficient data.
+- the absence of a result, a code or a medicine is evidence only in a complete record: when a source failed,
+  "none found" is insufficient data, and the evidence says the record is incomplete rather than that
+  nothing is recorded.
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ from app.specialties.nephrology.coded_conditions import (
 from app.specialties.nephrology.dates import within_months
 from app.specialties.nephrology.kdigo import g_category, is_worse
 from app.specialties.nephrology.kfre import KFRE_EGFR_LIMIT, KfreAssessment
-from app.specialties.nephrology.results import DayValue, highest_possible, lowest_possible, shown
-from app.specialties.nephrology.trend import days_up_to_latest, ols_slope_per_year
+from app.specialties.nephrology.results import (
+    DayValue,
+    highest_possible,
+    lowest_possible,
+    rounded,
+    shown,
+)
+from app.specialties.nephrology.trend import days_up_to_latest, ols_slope_per_year, slope_in_words
 from schemas.api.nephrology import CriterionCode, CriterionStatus, MedicineClass
 from schemas.clinical import Condition, Measurement
 
@@ -42,6 +49,12 @@ DECLINE_WINDOW_MONTHS = 12
 DECLINE_FRACTION = 0.75
 DECLINE_PER_YEAR = -15.0
 ANTIHYPERTENSIVE_CLASS_COUNT = 4
+INCOMPLETE = "the record is incomplete"
+
+
+def _none_found(what: str, *, record_complete: bool) -> str:
+    """Absence in words that are true: "none recorded" only when the whole record was read."""
+    return f"no {what} recorded" if record_complete else f"no {what} found, but {INCOMPLETE}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +72,7 @@ class DatedFinding:
     label: str
 
 
-def kfre_over_5_percent(kfre: KfreAssessment) -> CriterionOutcome:
+def kfre_over_5_percent(kfre: KfreAssessment, *, record_complete: bool) -> CriterionOutcome:
     """5-year KFRE above 5 % (NICE NG203 1.5.5; the KFRE applies below eGFR 60)."""
     code = CriterionCode.KFRE_5Y_OVER_5PCT
     five_year, egfr, acr = kfre.five_year_percent, kfre.egfr, kfre.acr
@@ -73,7 +86,8 @@ def kfre_over_5_percent(kfre: KfreAssessment) -> CriterionOutcome:
         return CriterionOutcome(code, MET if five_year > KFRE_5Y_THRESHOLD else NOT_MET, evidence)
     if egfr is not None and lowest_possible(egfr.value, egfr.comparator) >= KFRE_EGFR_LIMIT:
         return CriterionOutcome(code, NOT_MET, f"no KFRE: {kfre.reason}")
-    return CriterionOutcome(code, INSUFFICIENT, f"no KFRE: {kfre.reason}")
+    incomplete = "" if record_complete else f"; {INCOMPLETE}"
+    return CriterionOutcome(code, INSUFFICIENT, f"no KFRE: {kfre.reason}{incomplete}")
 
 
 def _kfre_percent(percent: float) -> str:
@@ -87,11 +101,13 @@ def _acr_reading(acr: Measurement) -> str:
     return f"latest ACR {shown(acr.value, acr.comparator)} mg/mmol on {acr.taken_at.date()}"
 
 
-def acr_70_or_more(latest_acr: Measurement | None, diabetes: Sequence[Condition]) -> CriterionOutcome:
+def acr_70_or_more(
+    latest_acr: Measurement | None, diabetes: Sequence[Condition], *, record_complete: bool
+) -> CriterionOutcome:
     """Latest ACR 70 mg/mmol or more, bar diabetes already appropriately treated (NICE NG203 1.5.5)."""
     code = CriterionCode.ACR_70_OR_MORE
     if latest_acr is None:
-        return CriterionOutcome(code, INSUFFICIENT, "no urine ACR recorded")
+        return CriterionOutcome(code, INSUFFICIENT, _none_found("urine ACR", record_complete=record_complete))
     reading = _acr_reading(latest_acr)
     if lowest_possible(latest_acr.value, latest_acr.comparator) >= ACR_HIGH:
         exception = "NICE exception: albuminuria caused by diabetes and already appropriately treated"
@@ -108,7 +124,7 @@ def acr_over_30_with_haematuria(
     """Latest ACR above 30 mg/mmol with haematuria recorded within 12 months of it (NICE NG203 1.5.5)."""
     code = CriterionCode.ACR_OVER_30_WITH_HAEMATURIA
     if latest_acr is None:
-        return CriterionOutcome(code, INSUFFICIENT, "no urine ACR recorded")
+        return CriterionOutcome(code, INSUFFICIENT, _none_found("urine ACR", record_complete=record_complete))
     acr_day = latest_acr.taken_at.date()
     reading = _acr_reading(latest_acr)
     if highest_possible(latest_acr.value, latest_acr.comparator) <= ACR_WITH_HAEMATURIA:
@@ -129,9 +145,7 @@ def acr_over_30_with_haematuria(
             code, INSUFFICIENT, f"{reading}; haematuria coded without a date ({', '.join(undated)})"
         )
     if not record_complete:
-        return CriterionOutcome(
-            code, INSUFFICIENT, f"{reading}; no haematuria found, but the record is incomplete"
-        )
+        return CriterionOutcome(code, INSUFFICIENT, f"{reading}; no haematuria found, but {INCOMPLETE}")
     return CriterionOutcome(code, NOT_MET, f"{reading}; no haematuria recorded within 12 months of it")
 
 
@@ -152,7 +166,7 @@ def _decline_from(base: DayValue, latest: DayValue, before: DayValue) -> Criteri
     return NOT_MET
 
 
-def egfr_decline_25_percent(daily_egfr: Sequence[DayValue]) -> CriterionOutcome:
+def egfr_decline_25_percent(daily_egfr: Sequence[DayValue], *, record_complete: bool) -> CriterionOutcome:
     """A sustained fall of 25% or more with a worse G category within 12 months (NICE NG203 1.5.5).
 
     Read as: a result B within the 12 months before the latest L, with L and the result before L (dated after
@@ -161,8 +175,9 @@ def egfr_decline_25_percent(daily_egfr: Sequence[DayValue]) -> CriterionOutcome:
     code = CriterionCode.EGFR_DECLINE_25PCT
     days = days_up_to_latest(daily_egfr, months=DECLINE_WINDOW_MONTHS)
     if len(days) < 3:
+        found = f"{len(days)} found" if record_complete else f"{len(days)} found, but {INCOMPLETE}"
         return CriterionOutcome(
-            code, INSUFFICIENT, f"needs 3 days with eGFR in the 12 months up to the latest; {len(days)} found"
+            code, INSUFFICIENT, f"needs 3 days with eGFR in the 12 months up to the latest; {found}"
         )
     latest, before = days[-1], days[-2]
     statuses = {base: _decline_from(base, latest, before) for base in days[:-2]}
@@ -189,21 +204,22 @@ def egfr_decline_25_percent(daily_egfr: Sequence[DayValue]) -> CriterionOutcome:
     )
 
 
-def egfr_decline_15_per_year(daily_egfr: Sequence[DayValue]) -> CriterionOutcome:
+def egfr_decline_15_per_year(daily_egfr: Sequence[DayValue], *, record_complete: bool) -> CriterionOutcome:
     """A fall of 15 mL/min/1.73m2 a year or more: the slope over the 12 months up to the latest result."""
     code = CriterionCode.EGFR_DECLINE_15_PER_YEAR
     days = days_up_to_latest(daily_egfr, months=DECLINE_WINDOW_MONTHS)
     slope = ols_slope_per_year(days)
     if slope is None:
         span = (days[-1].day - days[0].day).days if days else 0
+        incomplete = "" if record_complete else f", but {INCOMPLETE}"
         return CriterionOutcome(
             code,
             INSUFFICIENT,
             f"needs eGFR on 3 days spanning 90 days in the 12 months up to the latest; "
-            f"{len(days)} days spanning {span} days found",
+            f"{len(days)} days spanning {span} days found{incomplete}",
         )
     censored = " (includes censored results at their bound)" if any(d.comparator for d in days) else ""
-    evidence = f"slope {slope:g} per year over {len(days)} days, {days[0].day} to {days[-1].day}{censored}"
+    evidence = f"{slope_in_words(slope, days)} in the 12 months up to the latest result{censored}"
     return CriterionOutcome(code, MET if slope <= DECLINE_PER_YEAR else NOT_MET, evidence)
 
 
@@ -223,8 +239,9 @@ def uncontrolled_hypertension_4_drugs(
         return CriterionOutcome(code, NOT_MET, drugs)
     latest, target = blood_pressure.latest, blood_pressure.target
     if latest is None:
-        return CriterionOutcome(code, INSUFFICIENT, f"{drugs}; no blood pressure recorded")
-    reading = f"latest BP {latest.systolic:g}/{latest.diastolic:g} on {latest.taken_at.date()}"
+        absent = _none_found("blood pressure", record_complete=record_complete)
+        return CriterionOutcome(code, INSUFFICIENT, f"{drugs}; {absent}")
+    reading = f"latest BP {rounded(latest.systolic)}/{rounded(latest.diastolic)} on {latest.taken_at.date()}"
     if blood_pressure.above_target:
         return CriterionOutcome(code, MET, f"{drugs}; {reading} is not below the {target.label} target")
     return CriterionOutcome(code, NOT_MET, f"{drugs}; {reading} is below the {target.label} target")
@@ -266,11 +283,11 @@ def referral_criteria(
 ) -> list[CriterionOutcome]:
     """Every NICE NG203 referral criterion, in CLINICAL.md's order."""
     return [
-        kfre_over_5_percent(kfre),
-        acr_70_or_more(latest_acr, DIABETES.found_in(conditions)),
+        kfre_over_5_percent(kfre, record_complete=record_complete),
+        acr_70_or_more(latest_acr, DIABETES.found_in(conditions), record_complete=record_complete),
         acr_over_30_with_haematuria(latest_acr, haematuria, record_complete=record_complete),
-        egfr_decline_25_percent(daily_egfr),
-        egfr_decline_15_per_year(daily_egfr),
+        egfr_decline_25_percent(daily_egfr, record_complete=record_complete),
+        egfr_decline_15_per_year(daily_egfr, record_complete=record_complete),
         uncontrolled_hypertension_4_drugs(antihypertensives, blood_pressure, record_complete=record_complete),
         coded_condition_criterion(
             CriterionCode.RARE_OR_GENETIC_CAUSE,

@@ -92,7 +92,7 @@ def assess_kfre(
 ) -> KfreAssessment:
     """The 2- and 5-year KFRE from the latest eGFR and the latest ACR within 12 months of it."""
     if latest_egfr is None:
-        return KfreAssessment(calibration, reason="no eGFR recorded")
+        return KfreAssessment(calibration, reason="no eGFR to compute it from")
     if highest_possible(latest_egfr.value, latest_egfr.comparator) >= KFRE_EGFR_LIMIT:
         return KfreAssessment(
             calibration,

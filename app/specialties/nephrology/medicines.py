@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from app.specialties.nephrology.results import rounded
 from schemas.api.nephrology import MedicineClass as C
 from schemas.clinical import Medication
 
@@ -190,7 +191,7 @@ def metformin_prompt(medications: Sequence[ClassifiedMedication], *, egfr: float
     names = [item.medication.name for item in medications if item.active and C.METFORMIN in item.classes]
     if not names:
         return None
-    context = f"{'; '.join(names)} with eGFR {egfr:g} on {day}"
+    context = f"{'; '.join(names)} with eGFR {rounded(egfr)} on {day}"
     if egfr < METFORMIN_STOP_EGFR:
         return f"{context}: metformin is contraindicated below 30 (MHRA 2016; NICE NG28)"
     return f"{context}: review the metformin dose, at most 1 g a day at 30-44 (MHRA 2016; NICE NG28)"

@@ -14,6 +14,7 @@ from app.specialties.base import (
     SummaryContext,
     SummaryHighlights,
 )
+from app.specialties.nephrology.results import shown
 from app.specialties.nephrology.summary import build_nephrology_summary
 from schemas.advice import ChartPoint
 from schemas.api.nephrology import CriterionStatus, EgfrEquation, NephrologySummary
@@ -21,19 +22,23 @@ from schemas.clinical import Analyte, ClinicalRecord
 
 NG203 = "NICE NG203 (2021), 1.5.5"
 
-# Five years of kidney function covers the 3-year trend, the 12-month decline criteria, the AKI algorithm's
-# 365-day baseline and a chart a consultant can read a history from; the rest needs only the recent picture.
+# The whole history of every result the summary reads. Its rules are anchored to the latest result (the
+# 3-year trend, the 12-month decline criteria, the AKI baseline, the KFRE's ACR) and the chart shows the
+# kidney history, so a window counted back from today would hide a patient whose results stopped years ago.
 NEPHROLOGY_NEEDS = RecordNeeds(
-    results=(
-        ResultNeed(Analyte.EGFR, years=5),
-        ResultNeed(Analyte.CREATININE, years=5),
-        ResultNeed(Analyte.ACR, years=5),
-        ResultNeed(Analyte.SYSTOLIC_BP, years=2),
-        ResultNeed(Analyte.DIASTOLIC_BP, years=2),
-        ResultNeed(Analyte.BLOOD_PRESSURE_PANEL, years=2),
-        ResultNeed(Analyte.POTASSIUM, years=2),
-        ResultNeed(Analyte.HAEMOGLOBIN, years=2),
-        ResultNeed(Analyte.HBA1C, years=2),
+    results=tuple(
+        ResultNeed(analyte)
+        for analyte in (
+            Analyte.EGFR,
+            Analyte.CREATININE,
+            Analyte.ACR,
+            Analyte.SYSTOLIC_BP,
+            Analyte.DIASTOLIC_BP,
+            Analyte.BLOOD_PRESSURE_PANEL,
+            Analyte.POTASSIUM,
+            Analyte.HAEMOGLOBIN,
+            Analyte.HBA1C,
+        )
     ),
     medication_years=1,
     conditions=True,
@@ -97,7 +102,10 @@ class Nephrology:
         met = tuple(c.code.value for c in summary.referral_criteria if c.status is CriterionStatus.MET)
         category = summary.ckd.g_category.value if summary.ckd.g_category else None
         return SummaryHighlights(
-            headline=f"eGFR {latest.value:.0f} ({category})" if latest else "no eGFR on record",
+            headline=f"eGFR {shown(latest.value, latest.comparator)} ({category})"
+            if latest
+            else ("no eGFR on record" if summary.complete else "no eGFR found: the record is incomplete"),
+            complete=summary.complete,
             latest_egfr=latest.value if latest else None,
             egfr_slope_per_year=summary.egfr.slope_per_year,
             g_category=category,

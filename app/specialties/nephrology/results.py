@@ -35,9 +35,22 @@ def highest_possible(value: float, comparator: str | None) -> float:
     return math.inf
 
 
+def rounded(value: float) -> str:
+    """A number as the clinic reads it: one decimal place at most, a whole number without one.
+
+    More places only where one would round onto a whole number the value is not: every threshold the rules
+    compare with is a whole number, and 59.96 shown as "60" would read as not below 60.
+    """
+    for places in range(1, 7):
+        text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+        if "." in text or float(text) == value:
+            return "0" if text == "-0" else text
+    return f"{value:g}"
+
+
 def shown(value: float, comparator: str | None = None) -> str:
-    """A value as evidence text shows it: the comparator kept, six significant digits."""
-    return f"{comparator or ''}{value:g}"
+    """A result as evidence text shows it: rounded as the clinic reads it, the comparator kept."""
+    return f"{comparator or ''}{rounded(value)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,12 @@
 
 Sources: CLINICAL.md (withheld and implausible items are counted and reported; missing data gives a warning,
 never a guessed number; CKD needs the abnormality for more than 3 months, KDIGO 2012). Stale data is no
-eGFR in 15 months: NICE NG203 monitors eGFR at least yearly from CKD G3a, and three months allow for recall.
+eGFR, urine ACR or blood pressure in the 15 months before today: NICE NG203 monitors eGFR and ACR at least
+yearly from CKD G3a, and three months allow for recall. These monitoring gaps are the only rules measured
+from today; every other window is anchored to the patient's results.
+
+"Not recorded" is said only of a complete record: when part of it could not be read, the warning says what
+was not found and that the record is incomplete, and the record's own warnings name the part.
 """
 
 from __future__ import annotations
@@ -69,19 +74,28 @@ def short_history_warning(daily_egfr: Sequence[DayValue]) -> str | None:
     return None
 
 
-def stale_egfr_warning(egfr: Sequence[EgfrResult], *, today: date) -> str | None:
-    if not egfr:
-        return "no eGFR or creatinine recorded"
-    latest = egfr[-1].day
-    if latest < shift_months(today, -STALE_AFTER_MONTHS):
-        return f"no eGFR in the last 15 months (latest {latest})"
+def _none_found(what: str, *, complete: bool) -> str:
+    return f"no {what} recorded" if complete else f"no {what} found, but the record is incomplete"
+
+
+def stale_warning(what: str, latest: date | None, *, today: date) -> str | None:
+    """A monitoring gap, measured from today: the latest result is more than 15 months old."""
+    if latest is not None and latest < shift_months(today, -STALE_AFTER_MONTHS):
+        return f"no {what} in the last {STALE_AFTER_MONTHS} months (latest {latest})"
     return None
 
 
-def missing_acr_warning(acr: Sequence[Measurement]) -> str | None:
+def stale_egfr_warning(egfr: Sequence[EgfrResult], *, today: date, complete: bool = True) -> str | None:
+    if not egfr:
+        return _none_found("eGFR or creatinine", complete=complete)
+    return stale_warning("eGFR", egfr[-1].day, today=today)
+
+
+def missing_acr_warning(acr: Sequence[Measurement], *, complete: bool = True) -> str | None:
     if acr:
         return None
-    return "no urine ACR recorded: the A category, the KDIGO risk and the KFRE need one"
+    absent = _none_found("urine ACR", complete=complete)
+    return f"{absent}: the A category, the KDIGO risk and the KFRE need one"
 
 
 def category_warnings(egfr: Sequence[EgfrResult], acr: Sequence[Measurement]) -> list[str]:
@@ -103,13 +117,16 @@ def category_warnings(egfr: Sequence[EgfrResult], acr: Sequence[Measurement]) ->
 def summary_warnings(record: ClinicalRecord, facts: SummaryFacts, *, today: date) -> list[str]:
     """The record's own warnings, then the summary's, each once, in a stable order."""
     latest = facts.egfr[-1] if facts.egfr else None
+    latest_bp = record.blood_pressures[-1] if record.blood_pressures else None
     candidates = [
         *record.warnings,
         withheld_warning(record.withheld_confidential),
         implausible_warning(record.dropped_implausible),
         *facts.egfr_warnings,
-        stale_egfr_warning(facts.egfr, today=today),
-        missing_acr_warning(facts.acr),
+        stale_egfr_warning(facts.egfr, today=today, complete=record.complete),
+        missing_acr_warning(facts.acr, complete=record.complete),
+        stale_warning("urine ACR", facts.acr[-1].taken_at.date() if facts.acr else None, today=today),
+        stale_warning("blood pressure", latest_bp.taken_at.date() if latest_bp else None, today=today),
         short_history_warning(facts.daily_egfr),
         *category_warnings(facts.egfr, facts.acr),
         facts.kfre.caveat,

@@ -12,9 +12,9 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from app.specialties.nephrology.dates import shift_months, years_between
+from app.specialties.nephrology.dates import DAYS_PER_YEAR, shift_months, years_between
 from app.specialties.nephrology.egfr import EgfrResult
-from app.specialties.nephrology.results import DayValue, daily_values
+from app.specialties.nephrology.results import DayValue, daily_values, rounded
 
 SLOPE_WINDOW_MONTHS = 36
 MIN_DAYS = 3
@@ -49,3 +49,21 @@ def ols_slope_per_year(days: Sequence[DayValue]) -> float | None:
 def egfr_slope_per_year(days: Sequence[DayValue], *, months: int = SLOPE_WINDOW_MONTHS) -> float | None:
     """The slope of the daily eGFR over the ``months`` (3 years by default) up to the latest result."""
     return ols_slope_per_year(days_up_to_latest(days, months=months))
+
+
+def slope_in_words(slope: float, days: Sequence[DayValue]) -> str:
+    """The slope as a consultant reads it: direction, mL/min/1.73m² a year, the span of results it fits."""
+    direction = "falling" if slope < 0 else "rising"
+    return (
+        f"{direction} {rounded(abs(slope))} mL/min/1.73m² per year over {span_in_words(days)} "
+        f"({len(days)} days with results, {days[0].day} to {days[-1].day})"
+    )
+
+
+def span_in_words(days: Sequence[DayValue]) -> str:
+    """From the first to the last day: in months under a year, else in years to one decimal place."""
+    span = (days[-1].day - days[0].day).days if days else 0
+    if span < DAYS_PER_YEAR:
+        months = round(span / (DAYS_PER_YEAR / 12))
+        return f"{months} {'month' if months == 1 else 'months'}"
+    return f"{span / DAYS_PER_YEAR:.1f} years"

@@ -118,9 +118,11 @@ async def test_a_result_naming_another_patient_is_never_filed_as_someone_elses(
     anna, ben = record_of(found, ANNA), record_of(found, BEN)
     assert anna.observations == []
     assert [r.resource_id for r in ben.observations] == ["o4"]
-    # The stranger's result and the one with no subject belong to neither: both are left out, and said so.
-    warning = "2 Observation resources named a patient not asked for and were left out"
-    assert anna.upstream_warnings == ben.upstream_warnings == [warning]
+    # The stranger's result and the one with no subject belong to neither: both are left out, and the part
+    # is incomplete for both, since what was left out may have been theirs.
+    left_out = "2 Observation resources named a patient not asked for; left out"
+    assert [(f.part, f.detail) for f in anna.failures] == [("observations:egfr", left_out)]
+    assert anna.failures == ben.failures
 
 
 async def test_for_one_patient_a_result_without_a_subject_is_theirs_but_a_strangers_is_not(
@@ -135,8 +137,8 @@ async def test_for_one_patient_a_result_without_a_subject_is_theirs_but_a_strang
     record = await source(http).fetch_record(ANNA, OBSERVATIONS_ONLY)
 
     assert [r.resource_id for r in record.observations] == ["o1", "o2"]
-    assert record.upstream_warnings == [
-        "1 Observation resources named a patient not asked for and were left out"
+    assert [f.detail for f in record.failures] == [
+        "1 Observation resources named a patient not asked for; left out"
     ]
 
 

@@ -361,7 +361,7 @@ async def test_an_unreadable_search_answer_fails_its_part(
     assert [f.part for f in record.failures] == ["observations:egfr"]
 
 
-async def test_unreadable_resources_are_left_out_and_counted(
+async def test_unreadable_resources_are_left_out_and_leave_the_part_incomplete(
     gp: respx.MockRouter, http: httpx.AsyncClient
 ) -> None:
     no_status = observation("o2")
@@ -373,8 +373,9 @@ async def test_unreadable_resources_are_left_out_and_counted(
     record = await source(http).fetch_record(NHS, OBSERVATIONS_ONLY)
 
     assert [o.resource_id for o in record.observations] == ["o1"]
-    assert record.upstream_warnings == ["2 Observation resources could not be read and were left out"]
-    assert record.failures == []
+    assert [(f.part, f.detail) for f in record.failures] == [
+        ("observations:egfr", "2 Observation resources could not be read; left out")
+    ]
 
 
 async def test_closing_the_source_leaves_the_shared_client_open(http: httpx.AsyncClient) -> None:

@@ -111,7 +111,7 @@ def test_the_latest_acr_within_the_window_is_the_one_used() -> None:
 @pytest.mark.parametrize(
     ("latest", "sex", "born", "reason"),
     [
-        (None, Sex.MALE, "1964-01-01", "no eGFR recorded"),
+        (None, Sex.MALE, "1964-01-01", "no eGFR to compute it from"),
         (_egfr("2024-06-01", 40), Sex.MALE, None, "birth date not recorded"),
         (_egfr("2024-06-01", 40), Sex.UNKNOWN, "1964-01-01", "sex not recorded as male or female"),
     ],

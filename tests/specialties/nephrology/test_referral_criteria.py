@@ -68,17 +68,17 @@ def _kfre(five_year: float | None, *, egfr: float = 40, reason: str | None = Non
 
 
 def test_a_5_year_kfre_above_5_percent_is_met() -> None:
-    outcome = kfre_over_5_percent(_kfre(5.01))
+    outcome = kfre_over_5_percent(_kfre(5.01), record_complete=True)
     assert outcome.status is MET
     assert outcome.evidence.startswith("5-year KFRE 5.010% ")
 
 
 def test_the_kfre_evidence_rounds_to_one_place_away_from_the_threshold() -> None:
-    assert kfre_over_5_percent(_kfre(7.94422)).evidence.startswith("5-year KFRE 7.9% ")
+    assert kfre_over_5_percent(_kfre(7.94422), record_complete=True).evidence.startswith("5-year KFRE 7.9% ")
 
 
 def test_a_5_year_kfre_of_exactly_5_percent_is_not_met() -> None:
-    outcome = kfre_over_5_percent(_kfre(5.0))
+    outcome = kfre_over_5_percent(_kfre(5.0), record_complete=True)
     assert outcome.status is NOT_MET
     assert outcome.evidence.startswith(
         "5-year KFRE 5.000% (non-north-american calibration) from age 60, eGFR 40"
@@ -86,11 +86,14 @@ def test_a_5_year_kfre_of_exactly_5_percent_is_not_met() -> None:
 
 
 def test_no_kfre_because_egfr_is_60_or_more_is_not_met() -> None:
-    assert kfre_over_5_percent(_kfre(None, egfr=75, reason="latest eGFR 75 ...")).status is NOT_MET
+    assert (
+        kfre_over_5_percent(_kfre(None, egfr=75, reason="latest eGFR 75 ..."), record_complete=True).status
+        is NOT_MET
+    )
 
 
 def test_no_kfre_for_want_of_an_acr_is_insufficient_data() -> None:
-    outcome = kfre_over_5_percent(_kfre(None, reason="no urine ACR within 12 months"))
+    outcome = kfre_over_5_percent(_kfre(None, reason="no urine ACR within 12 months"), record_complete=True)
     assert (outcome.status, outcome.evidence) == (INSUFFICIENT, "no KFRE: no urine ACR within 12 months")
 
 
@@ -99,22 +102,22 @@ def test_no_kfre_for_want_of_an_acr_is_insufficient_data() -> None:
 
 def test_an_acr_of_exactly_70_is_met_and_notes_the_diabetes_exception() -> None:
     diabetes = [condition("44054006", "Type 2 diabetes mellitus")]
-    outcome = acr_70_or_more(acr("2024-05-01", 70), diabetes)
+    outcome = acr_70_or_more(acr("2024-05-01", 70), diabetes, record_complete=True)
     assert outcome.status is MET
     assert "already appropriately treated" in outcome.evidence
     assert "diabetes coded: Type 2 diabetes mellitus" in outcome.evidence
 
 
 def test_an_acr_of_69_9_is_not_met() -> None:
-    assert acr_70_or_more(acr("2024-05-01", 69.9), []).status is NOT_MET
+    assert acr_70_or_more(acr("2024-05-01", 69.9), [], record_complete=True).status is NOT_MET
 
 
 def test_no_acr_is_insufficient_data_for_acr_70() -> None:
-    assert acr_70_or_more(None, []).status is INSUFFICIENT
+    assert acr_70_or_more(None, [], record_complete=True).status is INSUFFICIENT
 
 
 def test_an_acr_reported_as_under_100_is_insufficient_data_for_acr_70() -> None:
-    assert acr_70_or_more(acr("2024-05-01", 100, "<"), []).status is INSUFFICIENT
+    assert acr_70_or_more(acr("2024-05-01", 100, "<"), [], record_complete=True).status is INSUFFICIENT
 
 
 # --- acr-over-30-with-haematuria ----------------------------------------------------------------------------
@@ -187,7 +190,9 @@ def test_a_coded_haematuria_problem_counts_with_its_onset() -> None:
 
 
 def test_a_sustained_25_percent_fall_with_a_worse_category_is_met() -> None:
-    outcome = egfr_decline_25_percent(_days(("2023-09-01", 60), ("2024-03-01", 45), ("2024-06-01", 44)))
+    outcome = egfr_decline_25_percent(
+        _days(("2023-09-01", 60), ("2024-03-01", 45), ("2024-06-01", 44)), record_complete=True
+    )
     assert outcome.status is MET
     assert outcome.evidence == (
         "eGFR 44 on 2024-06-01 and 45 on 2024-03-01 at or below 75% of 60 on 2023-09-01, G2 to G3b"
@@ -196,58 +201,116 @@ def test_a_sustained_25_percent_fall_with_a_worse_category_is_met() -> None:
 
 def test_a_fall_not_sustained_by_the_result_before_the_latest_is_not_met() -> None:
     assert (
-        egfr_decline_25_percent(_days(("2023-09-01", 60), ("2024-03-01", 46), ("2024-06-01", 40))).status
+        egfr_decline_25_percent(
+            _days(("2023-09-01", 60), ("2024-03-01", 46), ("2024-06-01", 40)), record_complete=True
+        ).status
         is NOT_MET
     )
 
 
 def test_a_25_percent_fall_within_one_category_is_not_met() -> None:
     assert (
-        egfr_decline_25_percent(_days(("2023-09-01", 29), ("2024-03-01", 16), ("2024-06-01", 16))).status
+        egfr_decline_25_percent(
+            _days(("2023-09-01", 29), ("2024-03-01", 16), ("2024-06-01", 16)), record_complete=True
+        ).status
         is NOT_MET
     )
 
 
 def test_a_baseline_more_than_12_months_before_the_latest_does_not_count() -> None:
     results = _egfr(("2023-05-31", 60), ("2023-09-01", 50), ("2024-03-01", 44), ("2024-06-01", 44))
-    assert egfr_decline_25_percent(daily_egfr(results)).status is NOT_MET
+    assert egfr_decline_25_percent(daily_egfr(results), record_complete=True).status is NOT_MET
 
 
 def test_fewer_than_3_days_in_12_months_is_insufficient_data_for_decline() -> None:
-    assert egfr_decline_25_percent(_days(("2024-03-01", 60), ("2024-06-01", 40))).status is INSUFFICIENT
+    assert (
+        egfr_decline_25_percent(_days(("2024-03-01", 60), ("2024-06-01", 40)), record_complete=True).status
+        is INSUFFICIENT
+    )
 
 
 def test_a_fall_from_over_90_to_80_may_be_25_percent_so_data_are_insufficient() -> None:
     results = _egfr(("2023-09-01", 90, ">"), ("2024-03-01", 80), ("2024-06-01", 80))
-    assert egfr_decline_25_percent(daily_egfr(results)).status is INSUFFICIENT
+    assert egfr_decline_25_percent(daily_egfr(results), record_complete=True).status is INSUFFICIENT
 
 
 def test_a_fall_from_over_90_to_60_is_certainly_25_percent() -> None:
     results = _egfr(("2023-09-01", 90, ">"), ("2024-03-01", 62), ("2024-06-01", 60))
-    assert egfr_decline_25_percent(daily_egfr(results)).status is MET
+    assert egfr_decline_25_percent(daily_egfr(results), record_complete=True).status is MET
 
 
 # --- egfr-decline-15-per-year -------------------------------------------------------------------------------
 
 
 def test_a_fall_of_20_a_year_is_met() -> None:
-    outcome = egfr_decline_15_per_year(_days(("2024-01-01", 60), ("2024-04-01", 55), ("2024-07-01", 50)))
+    outcome = egfr_decline_15_per_year(
+        _days(("2024-01-01", 60), ("2024-04-01", 55), ("2024-07-01", 50)), record_complete=True
+    )
     assert outcome.status is MET
 
 
 def test_a_fall_of_8_a_year_is_not_met() -> None:
-    outcome = egfr_decline_15_per_year(_days(("2024-01-01", 60), ("2024-04-01", 58), ("2024-07-01", 56)))
+    outcome = egfr_decline_15_per_year(
+        _days(("2024-01-01", 60), ("2024-04-01", 58), ("2024-07-01", 56)), record_complete=True
+    )
     assert outcome.status is NOT_MET
 
 
 def test_three_days_spanning_80_days_are_insufficient_data_for_the_rate() -> None:
-    outcome = egfr_decline_15_per_year(_days(("2024-01-01", 60), ("2024-02-01", 50), ("2024-03-21", 40)))
+    outcome = egfr_decline_15_per_year(
+        _days(("2024-01-01", 60), ("2024-02-01", 50), ("2024-03-21", 40)), record_complete=True
+    )
     assert outcome.status is INSUFFICIENT
     assert outcome.evidence.endswith("3 days spanning 80 days found")
 
 
+def test_the_rate_evidence_is_rounded_with_its_unit_and_names_its_window() -> None:
+    outcome = egfr_decline_15_per_year(
+        _days(("2023-07-01", 58.43), ("2023-10-01", 57.91), ("2024-01-01", 57.12), ("2024-06-01", 56.2)),
+        record_complete=True,
+    )
+    assert outcome.evidence == (
+        "falling 2.5 mL/min/1.73m² per year over 11 months (4 days with results, 2023-07-01 to 2024-06-01) "
+        "in the 12 months up to the latest result"
+    )
+
+
+def test_a_rate_just_short_of_15_a_year_is_not_rounded_onto_the_threshold() -> None:
+    on_the_line = [("2024-01-01", 0), ("2024-07-02", 183), ("2025-01-01", 366)]
+    outcome = egfr_decline_15_per_year(
+        _days(*((day, 60 - 14.96 * offset / 365.25) for day, offset in on_the_line)), record_complete=True
+    )
+    assert outcome.status is NOT_MET
+    assert outcome.evidence.startswith("falling 14.96 mL/min/1.73m² per year over 1.0 years")
+
+
+def test_evidence_shows_results_as_the_clinic_reads_them() -> None:
+    outcome = egfr_decline_25_percent(
+        _days(("2023-09-01", 60.04123), ("2024-03-01", 44.96871), ("2024-06-01", 44.0)), record_complete=True
+    )
+    assert outcome.evidence == (
+        "eGFR 44 on 2024-06-01 and 44.97 on 2024-03-01 at or below 75% of 60.04 on 2023-09-01, G2 to G3b"
+    )
+
+
+def test_in_an_incomplete_record_too_few_results_are_not_called_all_there_is() -> None:
+    outcome = egfr_decline_25_percent(_days(("2024-06-01", 40)), record_complete=False)
+    assert outcome.status is INSUFFICIENT
+    assert outcome.evidence.endswith("1 found, but the record is incomplete")
+
+
+def test_in_an_incomplete_record_a_missing_acr_is_not_called_unrecorded() -> None:
+    outcome = acr_70_or_more(None, [], record_complete=False)
+    assert (outcome.status, outcome.evidence) == (
+        INSUFFICIENT,
+        "no urine ACR found, but the record is incomplete",
+    )
+
+
 def test_results_older_than_12_months_do_not_enter_the_rate() -> None:
-    outcome = egfr_decline_15_per_year(_days(("2023-01-01", 90), ("2024-04-01", 55), ("2024-07-01", 54)))
+    outcome = egfr_decline_15_per_year(
+        _days(("2023-01-01", 90), ("2024-04-01", 55), ("2024-07-01", 54)), record_complete=True
+    )
     assert outcome.status is INSUFFICIENT
 
 

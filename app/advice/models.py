@@ -32,10 +32,12 @@ class AdviceRequest(SQLModel, table=True):
     """
 
     __tablename__ = "advice_requests"
-    # One per way the list is filtered by role (consultant: specialty; practice: its own; admin: none), each
-    # ending in the keyset (created_at, id) so a page is a range read in order, with no sort.
+    # One per way the list is filtered by role (consultant: specialty, and by status for their queue;
+    # practice: its own; admin: none), each ending in the keyset (created_at, id) so that a page is a range
+    # read in order, with no sort.
     __table_args__ = (
         Index("ix_advice_requests_specialty_created", "specialty", "created_at", "id"),
+        Index("ix_advice_requests_specialty_status_created", "specialty", "status", "created_at", "id"),
         Index("ix_advice_requests_practice_created", "practice_ods", "created_at", "id"),
         Index("ix_advice_requests_created", "created_at", "id"),
     )

@@ -21,6 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 _ADDED = (
     ("ix_advice_requests_specialty_created", "advice_requests", ["specialty", "created_at", "id"]),
+    (
+        "ix_advice_requests_specialty_status_created",
+        "advice_requests",
+        ["specialty", "status", "created_at", "id"],
+    ),
     ("ix_advice_requests_practice_created", "advice_requests", ["practice_ods", "created_at", "id"]),
     ("ix_advice_requests_created", "advice_requests", ["created_at", "id"]),
     ("ix_clinics_specialty_date_created", "clinics", ["specialty", "clinic_date", "created_at"]),

@@ -16,6 +16,7 @@ from app.audit.service import AuditLog
 from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
 from app.clinics.router import router as clinics_router
+from app.core.collector import CollectorPolicy, tuned_collector
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, session_factory
 from app.core.errors import install_error_handlers
@@ -69,8 +70,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await seed_demo_clinic(app.state.audit_log, network, now=app.state.clock())
     if settings.outbox_dispatcher_enabled:
         outbox_worker.start()
+    collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
     try:
-        yield
+        with tuned_collector(collector):
+            yield
     finally:
         await outbox_worker.stop()
         await deliveries.aclose()

@@ -22,6 +22,7 @@ from app.core.db import create_engine, session_factory
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
+from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
@@ -80,6 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await network.aclose()
         await jwks_client.aclose()
         await engine.dispose()
+        worker_stopped()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -165,10 +165,11 @@ def _codings(resource_type: str, resource: dict[str, Any]) -> list[dict[str, Any
 def _keys(
     resource_type: str, resource: dict[str, Any]
 ) -> tuple[str | None, set[tuple[str | None, str | None]]]:
-    field_ = _token_field(resource_type)
-    if field_ is None:
+    searched_by = _token_field(resource_type)
+    if searched_by is None:
         return _patient_id(resource), set()
-    tokens = {(coding.get("system"), coding.get(field_[1])) for coding in _codings(resource_type, resource)}
+    code_key = searched_by[1]
+    tokens = {(coding.get("system"), coding.get(code_key)) for coding in _codings(resource_type, resource)}
     return _patient_id(resource), {
         (system if isinstance(system, str) else None, code if isinstance(code, str) else None)
         for system, code in tokens
@@ -218,8 +219,8 @@ def _looked_up(index: _TypeIndex, resource_type: str, name: str, value: str) -> 
     if name in ("patient", "subject"):
         patient_ids = {_unescape(part).rsplit("/", 1)[-1] for part in _split(value, ",")}
         return set().union(*(index.by_patient.get(patient_id, ()) for patient_id in patient_ids))
-    field_ = _token_field(resource_type)
-    if field_ is None or name != field_[0]:
+    searched_by = _token_field(resource_type)
+    if searched_by is None or name != searched_by[0]:
         return None
     return set().union(*(_with_token(index, *_token(part)) for part in _split(value, ",")))
 

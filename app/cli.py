@@ -51,6 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.core.limits import server_header_cap
+    from app.core.metrics import share_metrics_between_workers
     from app.records.wiring import check_practices_file
 
     settings = load_settings()
@@ -58,12 +59,15 @@ def _serve(args: argparse.Namespace) -> int:
         check_practices_file(settings)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
+    workers = args.workers or settings.workers
+    if workers > 1:
+        share_metrics_between_workers(settings.var_dir)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         access_log=False,
         log_config=None,
         proxy_headers=True,

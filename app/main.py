@@ -18,12 +18,14 @@ from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
 from app.clinics.router import router as clinics_router
 from app.core.cache_control import NoStoreMiddleware
+from app.core.collector import CollectorPolicy, tuned_collector
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, session_factory
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.limits import RequestLimitsMiddleware
 from app.core.logging import configure_logging
+from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
@@ -72,14 +74,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await seed_demo_clinic(app.state.audit_log, network, now=app.state.clock())
     if settings.outbox_dispatcher_enabled:
         outbox_worker.start()
+    collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
     try:
-        yield
+        with tuned_collector(collector):
+            yield
     finally:
         await outbox_worker.stop()
         await deliveries.aclose()
         await network.aclose()
         await jwks_client.aclose()
         await engine.dispose()
+        worker_stopped()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,34 @@ class SearchError(ValueError):
     """A search the mock cannot make sense of: answered 400, as a real server would."""
 
 
+_Moment = tuple[datetime, int, str]
+
+
+@dataclass(slots=True)
+class _TypeIndex:
+    """One resource type's resources in the order they were loaded, and what searches look them up by.
+
+    Every lookup answers a set of ids; ``order`` puts the survivors back in load order, which is the order a
+    search has always answered in (and so the order pages are cut in).
+    """
+
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    order: dict[str, int] = field(default_factory=dict)
+    by_patient: dict[str, set[str]] = field(default_factory=dict)
+    by_coding: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    by_code: dict[str, set[str]] = field(default_factory=dict)
+    by_system: dict[str, set[str]] = field(default_factory=dict)
+    coded: set[str] = field(default_factory=set)
+    moments: dict[str, list[_Moment]] = field(default_factory=dict)
+    moment_of: dict[str, dict[str, datetime]] = field(default_factory=dict)
+
+
 class ResourceStore:
+    """Resources by type, indexed by patient, code (``system|code``) and date so searches do not scan."""
+
     def __init__(self) -> None:
-        self._by_type: dict[str, dict[str, dict[str, Any]]] = {}
+        self._by_type: dict[str, _TypeIndex] = {}
+        self._loaded = 0
 
     def load_directory(self, data_dir: Path) -> None:
         """Every ``*.json`` file below ``data_dir``: Bundles of any type, or single resources."""
@@ -53,20 +80,51 @@ class ResourceStore:
             self.add(_rewrite_references(entry["resource"], local))
 
     def add(self, resource: dict[str, Any]) -> dict[str, Any]:
-        of_type = self._by_type.setdefault(resource["resourceType"], {})
-        resource.setdefault("id", f"{resource['resourceType'].lower()}-{len(of_type) + 1}")
-        of_type[resource["id"]] = resource
+        resource_type = resource["resourceType"]
+        index = self._by_type.setdefault(resource_type, _TypeIndex())
+        resource.setdefault("id", f"{resource_type.lower()}-{len(index.resources) + 1}")
+        resource_id = resource["id"]
+        replaced = index.resources.get(resource_id)
+        if replaced is not None:
+            _unindex(index, resource_type, replaced)
+        else:
+            self._loaded += 1
+            index.order[resource_id] = self._loaded
+        index.resources[resource_id] = resource
+        _index(index, resource_type, resource)
         return resource
 
     def read(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
-        return self._by_type.get(resource_type, {}).get(resource_id)
+        index = self._by_type.get(resource_type)
+        return index.resources.get(resource_id) if index is not None else None
 
     def count(self, resource_type: str) -> int:
-        return len(self._by_type.get(resource_type, {}))
+        index = self._by_type.get(resource_type)
+        return len(index.resources) if index is not None else 0
 
     def search(self, resource_type: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """The resources matching every parameter (repeated parameters AND, comma-separated values OR)."""
-        matches: Iterator[dict[str, Any]] = iter(self._by_type.get(resource_type, {}).values())
+        dated = [(name, value) for name, value in params if (resource_type, name) in _DATE_PATHS]
+        date_ranges = [(name, _date_range(value)) for name, value in dated]
+        index = self._by_type.get(resource_type)
+        if index is None:
+            return []
+        # The sets first, so that a date range only checks the ids they leave when those are fewer.
+        wanted: set[str] | None = None
+        for name, value in params:
+            found = _looked_up(index, resource_type, name, value)
+            if found is not None:
+                wanted = found if wanted is None else wanted & found
+        for name, searched in date_ranges:
+            wanted = _within_dates(index, name, searched, wanted)
+        if wanted is None:
+            return list(index.resources.values())
+        return [index.resources[resource_id] for resource_id in sorted(wanted, key=index.order.__getitem__)]
+
+    def scan(self, resource_type: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The same search by reading every resource of the type: what the indexes must always agree with."""
+        index = self._by_type.get(resource_type)
+        matches: Iterator[dict[str, Any]] = iter(index.resources.values() if index is not None else ())
         for name, value in params:
             matches = _filter(matches, resource_type, name, value)
         return list(matches)
@@ -84,6 +142,119 @@ class ResourceStore:
             if medication is not None:
                 found[medication["id"]] = medication
         return list(found.values())
+
+
+def _token_field(resource_type: str) -> tuple[str, str] | None:
+    """The search parameter a type's tokens are searched by, and the coding key holding the token's code."""
+    if resource_type in _CODED_TYPES:
+        return "code", "code"
+    if resource_type == "Patient":
+        return "identifier", "value"
+    return None
+
+
+def _codings(resource_type: str, resource: dict[str, Any]) -> list[dict[str, Any]]:
+    codings = (
+        (resource.get("code") or {}).get("coding")
+        if resource_type in _CODED_TYPES
+        else resource.get("identifier")
+    )
+    return [coding for coding in codings or () if isinstance(coding, dict)]
+
+
+def _keys(
+    resource_type: str, resource: dict[str, Any]
+) -> tuple[str | None, set[tuple[str | None, str | None]]]:
+    searched_by = _token_field(resource_type)
+    if searched_by is None:
+        return _patient_id(resource), set()
+    code_key = searched_by[1]
+    tokens = {(coding.get("system"), coding.get(code_key)) for coding in _codings(resource_type, resource)}
+    return _patient_id(resource), {
+        (system if isinstance(system, str) else None, code if isinstance(code, str) else None)
+        for system, code in tokens
+    }
+
+
+def _index(index: _TypeIndex, resource_type: str, resource: dict[str, Any]) -> None:
+    resource_id = resource["id"]
+    patient_id, tokens = _keys(resource_type, resource)
+    if patient_id is not None:
+        index.by_patient.setdefault(patient_id, set()).add(resource_id)
+    if tokens:
+        index.coded.add(resource_id)
+    for system, code in tokens:
+        if system is not None:
+            index.by_system.setdefault(system, set()).add(resource_id)
+        if code is not None:
+            index.by_code.setdefault(code, set()).add(resource_id)
+        if system is not None and code is not None:
+            index.by_coding.setdefault((system, code), set()).add(resource_id)
+    for (of_type, name), paths in _DATE_PATHS.items():
+        moment = _first_date(resource, paths) if of_type == resource_type else None
+        if moment is not None:
+            bisect.insort(index.moments.setdefault(name, []), (moment, index.order[resource_id], resource_id))
+            index.moment_of.setdefault(name, {})[resource_id] = moment
+
+
+def _unindex(index: _TypeIndex, resource_type: str, resource: dict[str, Any]) -> None:
+    resource_id = resource["id"]
+    patient_id, tokens = _keys(resource_type, resource)
+    index.by_patient.get(patient_id or "", set()).discard(resource_id)
+    index.coded.discard(resource_id)
+    for system, code in tokens:
+        index.by_system.get(system or "", set()).discard(resource_id)
+        index.by_code.get(code or "", set()).discard(resource_id)
+        index.by_coding.get((system or "", code or ""), set()).discard(resource_id)
+    for name, moments in index.moments.items():
+        moment = index.moment_of[name].pop(resource_id, None)
+        if moment is not None:
+            moments.remove((moment, index.order[resource_id], resource_id))
+
+
+def _looked_up(index: _TypeIndex, resource_type: str, name: str, value: str) -> set[str] | None:
+    """The ids one parameter allows, or None for a parameter the mock ignores."""
+    if name == "_id":
+        return {part for part in map(_unescape, _split(value, ",")) if part in index.resources}
+    if name in ("patient", "subject"):
+        patient_ids = {_unescape(part).rsplit("/", 1)[-1] for part in _split(value, ",")}
+        return set().union(*(index.by_patient.get(patient_id, ()) for patient_id in patient_ids))
+    searched_by = _token_field(resource_type)
+    if searched_by is None or name != searched_by[0]:
+        return None
+    return set().union(*(_with_token(index, *_token(part)) for part in _split(value, ",")))
+
+
+def _with_token(index: _TypeIndex, system: str | None, code: str) -> set[str]:
+    """An empty code matches any coding of the system; no system matches the code in any system."""
+    if system is None:
+        return index.by_code.get(code, set()) if code else index.coded
+    if not code:
+        return index.by_system.get(system, set())
+    return index.by_coding.get((system, code), set())
+
+
+def _within_dates(
+    index: _TypeIndex, name: str, searched: tuple[str, datetime, datetime], wanted: set[str] | None
+) -> set[str]:
+    prefix, low, high = searched
+    start, end = {"ge": (low, None), "gt": (high, None), "le": (None, high), "lt": (None, low)}.get(
+        prefix, (low, high)
+    )
+    moments = index.moments.get(name, [])
+    first = 0 if start is None else bisect.bisect_left(moments, (start,))
+    last = len(moments) if end is None else bisect.bisect_left(moments, (end,))
+    if wanted is not None and len(wanted) < last - first:
+        moment_of = index.moment_of.get(name, {})
+        return {
+            resource_id
+            for resource_id in wanted
+            if resource_id in moment_of
+            and (start is None or moment_of[resource_id] >= start)
+            and (end is None or moment_of[resource_id] < end)
+        }
+    in_range = {resource_id for _, _, resource_id in moments[first:last]}
+    return in_range if wanted is None else wanted & in_range
 
 
 def _filter(

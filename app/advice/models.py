@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
 from schemas.advice import AdviceOutcome, AdviceRecommendation, Urgency
@@ -32,12 +32,21 @@ class AdviceRequest(SQLModel, table=True):
     """
 
     __tablename__ = "advice_requests"
+    # One per way the list is filtered by role (consultant: specialty, and by status for their queue;
+    # practice: its own; admin: none), each ending in the keyset (created_at, id) so that a page is a range
+    # read in order, with no sort.
+    __table_args__ = (
+        Index("ix_advice_requests_specialty_created", "specialty", "created_at", "id"),
+        Index("ix_advice_requests_specialty_status_created", "specialty", "status", "created_at", "id"),
+        Index("ix_advice_requests_practice_created", "practice_ods", "created_at", "id"),
+        Index("ix_advice_requests_created", "created_at", "id"),
+    )
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _request_version}
 
     id: str = Field(default_factory=_new_id, primary_key=True, max_length=32)
     nhs_number: str = Field(max_length=10, index=True)
-    practice_ods: str = Field(max_length=10, index=True)
-    specialty: str = Field(max_length=64, index=True)
+    practice_ods: str = Field(max_length=10)
+    specialty: str = Field(max_length=64)
     question: str = Field(max_length=4000)
     urgency: Urgency = Field(sa_type=AutoString(16))
     context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

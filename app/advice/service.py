@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
@@ -277,11 +277,9 @@ async def list_advice_requests(
         query = query.where(col(AdviceRequest.nhs_number) == nhs_number)
     if after is not None:
         created_at, last_id = _decode_cursor(after)
+        # A row value, not the equivalent OR: the database starts its index range at the cursor.
         query = query.where(
-            or_(
-                col(AdviceRequest.created_at) > created_at,
-                and_(col(AdviceRequest.created_at) == created_at, col(AdviceRequest.id) > last_id),
-            )
+            tuple_(col(AdviceRequest.created_at), col(AdviceRequest.id)) > tuple_(created_at, last_id)
         )
     query = query.order_by(col(AdviceRequest.created_at), col(AdviceRequest.id)).limit(limit + 1)
     rows = list((await session.execute(query)).scalars().all())

@@ -34,7 +34,9 @@ class Clinic(SQLModel, table=True):
     __tablename__ = "clinics"
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(ClinicStatus)})", name="ck_clinics_status"),
-        Index("ix_clinics_specialty_date", "specialty", "clinic_date"),
+        # The list reads the latest day first, newest first within a day: read backwards, with no sort.
+        Index("ix_clinics_specialty_date_created", "specialty", "clinic_date", "created_at"),
+        Index("ix_clinics_date_created", "clinic_date", "created_at"),
     )
 
     id: str = Field(default_factory=_new_id, primary_key=True, max_length=32)

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     workers: int = Field(default=1, ge=1, le=64)
+    gc_freeze_after_startup: bool = Field(
+        default=True, description="Freeze start-up's objects out of garbage collection (core/collector.py)"
+    )
+    gc_young_threshold: int = Field(
+        default=50_000, ge=700, le=1_000_000, description="Allocations between young garbage collections"
+    )
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     upstream_deadline_seconds: float = Field(
         default=20.0,

@@ -1,8 +1,21 @@
-"""Prometheus metrics: request counts and latency by route template and status."""
+"""Prometheus metrics: request counts and latency by route template and status.
+
+With several workers each process counts for itself, so ``/metrics`` would answer for whichever worker took
+the scrape. ``vclinic serve --workers N`` therefore gives the workers a shared directory (prometheus_client's
+multiprocess mode, chosen when the client library is first imported, so set before the workers start) where
+each writes its values to files, and ``/metrics`` adds up every process's files.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -21,5 +34,28 @@ HTTP_LATENCY = Histogram(
 )
 
 
+def share_metrics_between_workers(var_dir: Path) -> Path:
+    """Points this process and the workers it starts at an emptied directory for their metric files.
+
+    Emptied because files left by an earlier run's workers would otherwise be added to this run's counts.
+    """
+    directory = var_dir / "prometheus-multiproc"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(directory)
+    return directory
+
+
+def worker_stopped() -> None:
+    """Marks this worker dead, so its live gauges stop counting; its counters go on adding to the totals."""
+    if os.environ.get(MULTIPROCESS_ENV):
+        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
 def render_metrics() -> tuple[bytes, str]:
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    directory = os.environ.get(MULTIPROCESS_ENV)
+    if not directory:
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    every_worker = CollectorRegistry()
+    MultiProcessCollector(every_worker, path=directory)  # type: ignore[no-untyped-call]
+    return generate_latest(every_worker), CONTENT_TYPE_LATEST

@@ -121,7 +121,7 @@ async def _held_for_write(
     "/advice-requests",
     status_code=201,
     response_model=AdviceRequestStatePublic,
-    responses=_write_responses(201, 400, 401, 403, 404, 422, 502, 503, 504, location=True),
+    responses=_write_responses(201, 400, 401, 403, 404, 415, 422, 502, 503, 504, location=True),
 )
 async def submit_advice_request(
     request: Request,
@@ -195,7 +195,7 @@ async def read_advice_request(
     "/advice-requests/{advice_request_id}/messages",
     status_code=201,
     response_model=ConversationMessagePosted,
-    responses=_write_responses(201, *WRITE_PROBLEMS),
+    responses=_write_responses(201, *WRITE_PROBLEMS, 415),
 )
 async def post_conversation_message(
     advice_request_id: str,
@@ -226,7 +226,7 @@ async def post_conversation_message(
     "/advice-requests/{advice_request_id}/response",
     status_code=201,
     response_model=AdviceResponsePosted,
-    responses=_write_responses(201, *WRITE_PROBLEMS, 428),
+    responses=_write_responses(201, *WRITE_PROBLEMS, 415, 428),
 )
 async def respond_to_advice_request(
     request: Request,
@@ -269,7 +269,7 @@ async def respond_to_advice_request(
 @router.post(
     "/advice-requests/{advice_request_id}/acknowledgement",
     response_model=AdviceRequestStatePublic,
-    responses=_write_responses(200, *WRITE_PROBLEMS),
+    responses=_write_responses(200, *WRITE_PROBLEMS, 415),
 )
 async def acknowledge_advice_request(
     advice_request_id: str,

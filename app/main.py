@@ -16,6 +16,7 @@ from app.audit.service import AuditLog
 from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
 from app.clinics.router import router as clinics_router
+from app.core.address import AddressTextMiddleware
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, session_factory
 from app.core.errors import install_error_handlers
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.clock = utc_now
     install_error_handlers(app)
+    app.add_middleware(AddressTextMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)

@@ -242,3 +242,25 @@ async def test_a_nested_context_too_deep_to_encode_is_refused(
     response = await _post(client, "/v1/advice-requests", identity.practice(), {**body, "context": context})
     _assert_problem(response, 422)
     await _assert_chain_verifies(app, settings)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/advice-requests/%00",
+        "/v1/advice-requests/abc%1B",
+        "/v1/clinics/%00",
+        "/v1/clinics/%00/worklist",
+        "/v1/advice-requests?specialty=%00",
+        "/v1/metrics/advice?specialty=%00",
+        "/v1/metrics/advice?practice=%00",
+        "/clinics/%00",
+        "/v1/practices/A12345/feed?after=%7F",
+    ],
+)
+async def test_a_control_character_in_the_address_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, settings: Settings, url: str
+) -> None:
+    token = identity.consultant() if "/clinics" in url else identity.admin()
+    _assert_problem(await client.get(url, headers=bearer(token)), 400)
+    await _assert_chain_verifies(app, settings)

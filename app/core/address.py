@@ -16,10 +16,10 @@ from app.core.errors import problem_response
 from schemas.text import unwritable_character
 
 
-def _unwritable_in_address(scope: Scope) -> str | None:
+def _unwritable_in_query(scope: Scope) -> str | None:
     query = scope.get("query_string", b"").decode("latin-1")
-    texts = [scope["path"], *(part for pair in parse_qsl(query, keep_blank_values=True) for part in pair)]
-    return next((found for text in texts if (found := unwritable_character(text)) is not None), None)
+    values = (part for pair in parse_qsl(query, keep_blank_values=True) for part in pair)
+    return next((found for value in values if (found := unwritable_character(value)) is not None), None)
 
 
 class AddressTextMiddleware:
@@ -27,10 +27,17 @@ class AddressTextMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = _unwritable_in_address(scope) if scope["type"] == "http" else None
-        if found is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = f"The address holds a character that is not text ({found})."
-        response = problem_response(400, "Bad request", "bad-request", detail, Request(scope))
+        # No resource's address holds one, so a path with one names nothing: 404, as any unknown id is.
+        if (found := unwritable_character(scope["path"])) is not None:
+            detail = f"No resource has an address holding a character that is not text ({found})."
+            response = problem_response(404, "Not found", "not-found", detail, Request(scope))
+        elif (found := _unwritable_in_query(scope)) is not None:
+            detail = f"A query parameter holds a character that is not text ({found})."
+            response = problem_response(422, "Unprocessable request", "unprocessable", detail, Request(scope))
+        else:
+            await self.app(scope, receive, send)
+            return
         await response(scope, receive, send)

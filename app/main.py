@@ -17,6 +17,7 @@ from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
 from app.clinics.router import router as clinics_router
+from app.core.address import AddressTextMiddleware
 from app.core.cache_control import NoStoreMiddleware
 from app.core.collector import CollectorPolicy, tuned_collector
 from app.core.config import Settings, get_settings
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.clock = utc_now
     install_error_handlers(app)
+    app.add_middleware(AddressTextMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(AuthenticateFirstMiddleware)
     app.add_middleware(

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from schemas.nhs_number import NhsNumber
+from schemas.text import NOT_BLANK, Code, NoteText, ShortText
 
 
 class ClinicStatus(StrEnum):
@@ -34,29 +35,21 @@ class SummaryAvailability(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-def _written_text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    # PostgreSQL refuses NUL in text, and no other control character belongs in a name or a reason.
-    if any(character < " " and character not in "\n\t" for character in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-WrittenText = Annotated[str, AfterValidator(_written_text)]
+FilledShortText = Annotated[ShortText, NOT_BLANK]
+FilledNoteText = Annotated[NoteText, NOT_BLANK]
 
 
 class ClinicConsultant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sub: WrittenText = Field(max_length=200, description="The consultant's identity (the token's sub)")
-    name: WrittenText = Field(max_length=200, description="The name the clinic list shows")
+    sub: FilledShortText = Field(description="The consultant's identity (the token's sub)")
+    name: FilledShortText = Field(description="The name the clinic list shows")
 
 
 class ClinicCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    specialty: str = Field(min_length=1, max_length=64, description="A specialty code from /v1/specialties")
+    specialty: Code = Field(min_length=1, description="A specialty code from /v1/specialties")
     date: dt.date = Field(description="The day the clinic runs")
     consultant: ClinicConsultant
 
@@ -76,7 +69,7 @@ class ClinicEntryFromAdviceRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    advice_request_id: str = Field(min_length=1, max_length=64)
+    advice_request_id: Code = Field(min_length=1)
 
 
 REASON_MIN_WORDS = 3
@@ -103,8 +96,7 @@ class ClinicEntryForPatient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nhs_number: NhsNumber
-    reason: Annotated[WrittenText, AfterValidator(_stated_reason)] = Field(
-        max_length=1000,
+    reason: Annotated[FilledNoteText, AfterValidator(_stated_reason)] = Field(
         description=f"Why the patient is on this clinic's list: at least {REASON_MIN_WORDS} words and "
         f"{REASON_MIN_CHARACTERS} characters, shown to the patient's practice in its audit trail",
     )

@@ -1,4 +1,4 @@
-"""The service's CPU time for one nephrology summary, the mock GP's excluded, and where the upstream part goes.
+"""The service's CPU time for one nephrology summary, the mock GP's excluded.
 
 Run: ``python -m bench.summary_cpu``. The mock GP serves the demo practice from a process of its own, so its
 work is not counted. The service runs here, through its ASGI app, on a fresh PostgreSQL database (dropped
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from adapters.demo import DEMO_PATIENTS, write_demo_practice
+from adapters.demo import write_demo_practice
 from app.auth.dev_keys import mint_dev_token
 from app.core.config import Settings
 from app.main import create_app
@@ -88,7 +88,8 @@ def main() -> None:
     per = len(PATIENTS)
     print(f"{per} summaries a round, {ROUNDS} rounds after one to warm up; target CPU <= {TARGET_MS:g} ms")
     print(f"{'CPU ms (median round)':>24}{'wall ms':>10}{'GP searches':>14}")
-    print(f"{statistics.median(cpu) / per * 1000:>24.1f}{statistics.median(wall) / per * 1000:>10.1f}{searches:>14.1f}")
+    cpu_ms, wall_ms = statistics.median(cpu) / per * 1000, statistics.median(wall) / per * 1000
+    print(f"{cpu_ms:>24.1f}{wall_ms:>10.1f}{searches:>14.1f}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin
 
@@ -82,20 +83,30 @@ class BulkDataClient:
             return f"{self._base_url}/Patient/$export"
         return f"{self._base_url}/Group/{quote(self._group_id, safe='')}/$export"
 
-    async def export(
+    def export(
         self, request: BulkExportRequest, progress: BulkExportProgress | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        """Every resource ``request`` asks for, each once, parsed one line at a time as it downloads.
+    ) -> aclosing[AsyncGenerator[dict[str, Any], None]]:
+        """Every resource ``request`` asks for, each once, parsed one line at a time as it downloads::
+
+            async with client.export(request) as resources:
+                async for resource in resources: ...
 
         ``progress`` is updated as the export goes; its ``transaction_time`` is the ``_since`` for the next
-        incremental export. Raises a ``BulkExportError`` as ``schemas.bulk`` lists; whatever ends the export
-        early (an error, a cancelled task, the caller closing the iterator) deletes the job upstream.
+        incremental export. Raises a ``BulkExportError`` as ``schemas.bulk`` lists. Whatever ends the export
+        early (an error, a cancelled task, leaving the block) deletes the job upstream before the block is
+        left: the context manager closes the generator then, not whenever it is garbage collected.
         """
-        progress = progress if progress is not None else BulkExportProgress()
+        return aclosing(self._export(request, progress or BulkExportProgress()))
+
+    async def _export(
+        self, request: BulkExportRequest, progress: BulkExportProgress
+    ) -> AsyncGenerator[dict[str, Any], None]:
         deadline = asyncio.get_running_loop().time() + self._timing.ceiling_seconds
         for export_round in plan_rounds(request, use_type_filter=self._use_type_filter):
-            async for resource in self._round(export_round, request, progress, deadline):
-                yield resource
+            # Each nested generator is closed as its block ends, so a DELETE in its finally is sent then.
+            async with aclosing(self._round(export_round, request, progress, deadline)) as resources:
+                async for resource in resources:
+                    yield resource
         progress.status = "done"
 
     async def _round(
@@ -104,7 +115,7 @@ class BulkDataClient:
         request: BulkExportRequest,
         progress: BulkExportProgress,
         deadline: float,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         status_url = await self._kick_off(export_round, request, progress, deadline)
         try:
             manifest = await self._manifest(status_url, progress, deadline)
@@ -115,9 +126,10 @@ class BulkDataClient:
             for file in manifest.output:
                 if file.resource_type not in export_round.resource_types:
                     continue
-                async for resource in self._file(file, manifest, progress, deadline):
-                    if export_round.wants(resource):
-                        yield resource
+                async with aclosing(self._file(file, manifest, progress, deadline)) as resources:
+                    async for resource in resources:
+                        if export_round.wants(resource):
+                            yield resource
                 progress.files_read += 1
         finally:
             await self._delete(status_url)
@@ -186,18 +198,19 @@ class BulkDataClient:
         self, manifest: BulkManifest, progress: BulkExportProgress, deadline: float
     ) -> None:
         for file in manifest.error:
-            async for resource in self._file(file, manifest, progress, deadline):
-                progress.issues.extend(outcome_issues(resource, file.url))
+            async with aclosing(self._file(file, manifest, progress, deadline)) as outcomes:
+                async for resource in outcomes:
+                    progress.issues.extend(outcome_issues(resource, file.url))
         failing = [issue for issue in progress.issues if issue.severity in _FAILING_SEVERITIES]
         if failing:
-            detail = (
-                f"the server could not export everything ({len(failing)} errors; first: {failing[0].text})"
-            )
+            detail = f"the server could not export everything: {failing[0].text}"
+            if len(failing) > 1:
+                detail += f" (and {len(failing) - 1} more errors)"
             raise BulkExportRefused(self.source, detail)
 
     async def _file(
         self, file: BulkFile, manifest: BulkManifest, progress: BulkExportProgress, deadline: float
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         headers = await self._headers({"Accept": FHIR_NDJSON}, authorised=manifest.requires_access_token)
         if manifest.requires_access_token and self._access_token is None:
             detail = "the export's files require an access token and none is configured for this practice"
@@ -212,17 +225,21 @@ class BulkDataClient:
                 raise self._refused(f"the download of {file.url}", response)
             count = 0
             chunks = self._chunks(response, file.url, deadline)
-            async for resource in ndjson_resources(chunks, source=self.source, file_url=file.url):
-                count += 1
-                progress.resources_read += 1
-                yield resource
+            parsed = ndjson_resources(chunks, source=self.source, file_url=file.url)
+            async with aclosing(parsed) as resources:
+                async for resource in resources:
+                    count += 1
+                    progress.resources_read += 1
+                    yield resource
             if file.count is not None and count != file.count:
                 detail = f"{file.url} held {count} resources where the manifest counts {file.count}"
                 raise BulkFileUnreadable(self.source, detail)
         finally:
             await response.aclose()
 
-    async def _chunks(self, response: httpx.Response, url: str, deadline: float) -> AsyncIterator[bytes]:
+    async def _chunks(
+        self, response: httpx.Response, url: str, deadline: float
+    ) -> AsyncGenerator[bytes, None]:
         """The body as it arrives; each chunk bounded by the request timeout and the export's ceiling."""
         chunks = response.aiter_bytes()
         while True:

@@ -6,7 +6,7 @@ The splitter keeps only the bytes of the line being read, so memory is bounded b
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from typing import Any
 
 import orjson
@@ -18,7 +18,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 
 async def ndjson_lines(
     chunks: AsyncIterable[bytes], *, source: str, file_url: str, max_line_bytes: int = MAX_LINE_BYTES
-) -> AsyncIterator[tuple[int, bytes, bool]]:
+) -> AsyncGenerator[tuple[int, bytes, bool], None]:
     """Each non-blank line as ``(line number, bytes, ended)``; ``ended`` is False only for a last line with no
     newline after it, which may have been cut off."""
     pending = bytearray()
@@ -42,7 +42,7 @@ async def ndjson_lines(
 
 async def ndjson_resources(
     chunks: AsyncIterable[bytes], *, source: str, file_url: str
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Each line parsed as a FHIR resource; a line that is not one fails naming the file and the line.
 
     A last line without its newline is accepted when it parses whole (the spec does not require the final

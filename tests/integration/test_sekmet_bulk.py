@@ -126,12 +126,16 @@ def _post(base_url: str, bundle: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text[:2000]
 
 
+def _demo_resources() -> list[dict[str, Any]]:
+    """The demo practice's patients and their records, of the types exported."""
+    patients = patient_resources(date(2026, 11, 22))
+    return [r for _, resources in patients for r in resources if r["resourceType"] in TYPES]
+
+
 def _demo_transaction() -> dict[str, Any]:
-    resources = [r for _, patient in patient_resources(date(2026, 11, 22)) for r in patient]
     entries = [
         {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-        for r in resources
-        if r["resourceType"] in TYPES
+        for r in _demo_resources()
     ]
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
@@ -221,3 +225,26 @@ async def _coded_ids(base_url: str, http: httpx.AsyncClient) -> dict[str, set[st
                 found.setdefault(entry["resource"]["id"], set()).add(code.code)
             url = next((link["url"] for link in bundle.get("link", ()) if link["relation"] == "next"), None)
     return found
+
+
+async def test_a_group_export_yields_only_its_members_records(
+    sekmet: str, loaded: Counter[tuple[str, str]], http: httpx.AsyncClient
+) -> None:
+    demo = Counter((r["resourceType"], r["id"]) for r in _demo_resources())
+    members = [resource_id for resource_type, resource_id in demo if resource_type == "Patient"]
+    group = {
+        "resourceType": "Group",
+        "id": "registered",
+        "type": "person",
+        "actual": True,
+        "member": [{"entity": {"reference": f"Patient/{pid}"}} for pid in members],
+    }
+    headers = {"Content-Type": "application/fhir+json"}
+    put = await http.put(f"{sekmet}/Group/registered", content=orjson.dumps(group), headers=headers)
+    assert put.status_code in (200, 201), put.text[:2000]
+    client = BulkDataClient("sekmet bulk", sekmet, http, timing=TIMING, group_id="registered")
+
+    found = await exported(client, BulkExportRequest(TYPES))
+
+    assert found == demo
+    assert found != loaded

@@ -26,7 +26,7 @@ import httpx
 
 from adapters.bulk.filters import ExportRound, plan_rounds
 from adapters.bulk.manifest import outcome_issues, outcome_text, read_manifest
-from adapters.bulk.ndjson import ndjson_resources
+from adapters.bulk.ndjson import ndjson_resources, shown_url
 from adapters.bulk.timing import BulkTiming, retry_after_seconds
 from schemas.bulk import (
     BulkExportBusy,
@@ -215,16 +215,17 @@ class BulkDataClient:
         if manifest.requires_access_token and self._access_token is None:
             detail = "the export's files require an access token and none is configured for this practice"
             raise BulkExportRefused(self.source, detail)
+        shown = shown_url(file.url)
         request = self._client.build_request("GET", file.url, headers=headers)
-        response = await self._within(deadline, self._client.send(request, stream=True), f"GET {file.url}")
+        response = await self._within(deadline, self._client.send(request, stream=True), f"GET {shown}")
         try:
             if response.status_code in (404, 410):
-                raise BulkFileExpired(self.source, f"{file.url} has expired (HTTP {response.status_code})")
+                raise BulkFileExpired(self.source, f"{shown} has expired (HTTP {response.status_code})")
             if response.status_code != 200:
-                await self._within(deadline, response.aread(), f"GET {file.url}")
-                raise self._refused(f"the download of {file.url}", response)
+                await self._within(deadline, response.aread(), f"GET {shown}")
+                raise self._refused(f"the download of {shown}", response)
             count = 0
-            chunks = self._chunks(response, file.url, deadline)
+            chunks = self._chunks(response, shown, deadline)
             parsed = ndjson_resources(chunks, source=self.source, file_url=file.url)
             async with aclosing(parsed) as resources:
                 async for resource in resources:
@@ -232,7 +233,7 @@ class BulkDataClient:
                     progress.resources_read += 1
                     yield resource
             if file.count is not None and count != file.count:
-                detail = f"{file.url} held {count} resources where the manifest counts {file.count}"
+                detail = f"{shown} held {count} resources where the manifest counts {file.count}"
                 raise BulkFileUnreadable(self.source, detail)
         finally:
             await response.aclose()
@@ -259,11 +260,11 @@ class BulkDataClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         request = self._client.build_request(method, url, params=params, headers=headers)
-        response = await self._within(deadline, self._client.send(request), f"{method} {url.split('?')[0]}")
+        what = f"{method} {shown_url(url)}"
+        response = await self._within(deadline, self._client.send(request), what)
         if response.status_code in (401, 403):
-            raise BulkExportRefused(
-                self.source, f"{method} {url}: refused our credentials ({response.status_code})"
-            )
+            detail = f"{what}: refused our credentials ({response.status_code})"
+            raise BulkExportRefused(self.source, detail)
         return response
 
     async def _within(self, deadline: float, step: Awaitable[_T], what: str) -> _T:

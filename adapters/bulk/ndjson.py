@@ -34,7 +34,7 @@ async def ndjson_lines(
             start = end + 1
         pending += chunk[start:]
         if len(pending) > max_line_bytes:
-            detail = f"{_name(file_url)} line {number + 1} is longer than {max_line_bytes} bytes"
+            detail = f"{shown_url(file_url)} line {number + 1} is longer than {max_line_bytes} bytes"
             raise BulkFileUnreadable(source, detail)
     if pending.strip():
         yield number + 1, bytes(pending), False
@@ -53,12 +53,12 @@ async def ndjson_resources(
             resource = orjson.loads(line)
         except orjson.JSONDecodeError:
             why = "is not JSON" if ended else "was cut off (the file ends mid-resource)"
-            raise BulkFileUnreadable(source, f"{_name(file_url)} line {number} {why}") from None
+            raise BulkFileUnreadable(source, f"{shown_url(file_url)} line {number} {why}") from None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            raise BulkFileUnreadable(source, f"{_name(file_url)} line {number} is not a FHIR resource")
+            raise BulkFileUnreadable(source, f"{shown_url(file_url)} line {number} is not a FHIR resource")
         yield resource
 
 
-def _name(file_url: str) -> str:
-    """The file as the error names it: its URL without the query, which may carry a signature."""
-    return file_url.split("?", 1)[0]
+def shown_url(url: str) -> str:
+    """A URL as errors and logs name it: without its query, which may carry a signature or a token."""
+    return url.split("?", 1)[0]

@@ -24,7 +24,7 @@ from app.auth.principal import Principal, Role
 from app.clinics.models import Clinic, ClinicEntry
 from app.clinics.service import entries_of, list_clinics
 from app.outbox.claims import claim_due
-from app.outbox.feed import encode_cursor, feed_page
+from app.outbox.feed import encode_feed_cursor, feed_page
 from app.outbox.models import DeliveryState, OutboxMessage
 from schemas.api.advice import AdviceStatus
 from schemas.api.clinics import ClinicStatus, EntryStatus
@@ -221,7 +221,7 @@ KEYSET_PAGES: dict[str, Query] = {
     ),
     "practice's advice requests": lambda s: list_advice_requests(s, viewer=PRACTICE, limit=20),
     "every advice request": lambda s: list_advice_requests(s, viewer=ADMIN, limit=20),
-    "practice feed": lambda s: feed_page(s, "P00007", after=encode_cursor(5_000), limit=50),
+    "practice feed": lambda s: feed_page(s, "P00007", after=encode_feed_cursor(5_000), limit=50),
 }
 # Read whole or newest first up to a bound, not by cursor: a sort of the few rows an index finds is fine.
 BOUNDED_LISTS: dict[str, Query] = {

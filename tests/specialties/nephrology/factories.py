@@ -47,7 +47,8 @@ def result(
 ) -> Measurement:
     taken_at = at(when) if isinstance(when, str) else when
     source = provenance() if code is None else provenance(code.code, display=code.display, system=code.system)
-    return Measurement(analyte, taken_at, value, CATALOGUE.definition(analyte).canonical_unit, source, comparator)
+    unit = CATALOGUE.definition(analyte).canonical_unit
+    return Measurement(analyte, taken_at, value, unit, source, comparator)
 
 
 def egfr(when: str | datetime, value: float, comparator: str | None = None) -> Measurement:

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.errors import UpstreamError
 from app.core.errors import ProblemError
+from app.records.ports import UpstreamError
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty

@@ -20,12 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from adapters.errors import UpstreamError
-from adapters.http import upstream_deadline
 from app.clinics.cache import SingleFlightCache
 from app.clinics.models import ClinicEntry
 from app.core.errors import NotFound
-from app.records.ports import GPRecordSource
+from app.records.ports import GPRecordSource, UpstreamError, upstream_deadline
 from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty

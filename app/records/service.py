@@ -8,13 +8,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 
-from adapters.errors import UpstreamError, UpstreamTimeout
-from adapters.http import current_deadline, upstream_deadline
 from app.core.errors import NotFound
 from app.records.analytes import AnalyteCatalogue
 from app.records.needs import RecordNeeds
 from app.records.normalise import normalise_record
-from app.records.ports import GPRecordSource
+from app.records.ports import (
+    GPRecordSource,
+    UpstreamError,
+    UpstreamTimeout,
+    current_deadline,
+    upstream_deadline,
+)
 from app.records.wiring import PracticeNetwork
 from schemas.clinical import ClinicalRecord, ObservationQuery, RecordQuery
 

@@ -75,5 +75,5 @@ async def read_summary(
         specialty=plugin,
         nhs_number=nhs_number,
         now=now,
-        egfr_equation=settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )

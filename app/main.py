@@ -34,7 +34,7 @@ from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
 from app.records.wiring import build_practice_network, check_practices_file
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
-from app.specialties.router import router as specialties_router
+from app.specialties.router import specialties_router
 from app.specialties.settings import load_specialty_settings
 from app.web.demo_seed import seed_demo_clinics
 from app.web.setup import install_web
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(audit_router)
-    app.include_router(specialties_router)
+    app.include_router(specialties_router())
     app.include_router(registrations_router)
     app.include_router(advice_router)
     app.include_router(clinics_router)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from adapters.demo import DEMO_PATIENTS, DemoPatient
+from app.core.deps import SESSION_COOKIE
 from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES
 from app.web import demo_seed
@@ -49,3 +52,21 @@ async def test_seeding_every_specialty_again_opens_nothing(app: FastAPI) -> None
     now = app.state.clock()
     assert await seed_demo_clinics(app.state.audit_log, app.state.practices, now=now) == 2
     assert await seed_demo_clinics(app.state.audit_log, app.state.practices, now=now) == 0
+
+
+async def test_the_worklist_page_shows_the_columns_the_specialty_declares(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    consultant = next(c for c in demo_consultants().values() if c.specialty == CODE)
+    await seed_demo_clinics(app.state.audit_log, app.state.practices, now=app.state.clock())
+    token = identity.consultant(CODE, sub=consultant.sub)
+    [clinic] = (await client.get("/v1/clinics", headers=bearer(token))).json()
+
+    client.cookies.set(SESSION_COOKIE, token)
+    page = await client.get(f"/clinics/{clinic['id']}")
+
+    assert page.status_code == 200
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', page.text)
+    assert "HbA1c" in headers
+    assert not {"eGFR", "KFRE 5y"} & set(headers)
+    assert page.text.count('class="patient-link"') == len(THEIRS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -32,9 +33,11 @@ from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
-from app.records.wiring import build_practice_network
-from app.specialties.router import router as specialties_router
-from app.web.demo_seed import seed_demo_clinic
+from app.records.wiring import build_practice_network, check_practices_file
+from app.specialties.registry import SPECIALTIES, analyte_catalogue
+from app.specialties.router import specialties_router
+from app.specialties.settings import load_specialty_settings
+from app.web.demo_seed import seed_demo_clinics
 from app.web.setup import install_web
 
 
@@ -56,7 +59,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     factory = session_factory(engine)
     jwks_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
-    network = build_practice_network(settings, factory)
+    app.state.specialty_settings = load_specialty_settings(
+        SPECIALTIES, environ=os.environ, sections=check_practices_file(settings).specialties
+    )
+    network = build_practice_network(settings, factory, catalogue=analyte_catalogue())
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.audit_log = AuditLog.from_settings(settings, factory)
@@ -78,7 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.outbox_worker = outbox_worker
     if settings.dev_mode and settings.practices_file is None:
-        await seed_demo_clinic(app.state.audit_log, network, now=app.state.clock())
+        await seed_demo_clinics(app.state.audit_log, network, now=app.state.clock())
     outbox_worker.start(deliver=settings.outbox_dispatcher_enabled)
     collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
     try:
@@ -120,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(audit_router)
-    app.include_router(specialties_router)
+    app.include_router(specialties_router())
     app.include_router(registrations_router)
     app.include_router(advice_router)
     app.include_router(clinics_router)

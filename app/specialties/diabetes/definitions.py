@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from app.specialties.base import CriterionDefinition, FollowUpActionDefinition
 from app.specialties.diabetes.criteria import TITLES, CriterionOutcome
@@ -36,7 +37,7 @@ DIABETES_ACTIONS = (
 
 ADVICE_OUTCOMES = ("return-with-advice", "further-information-required", "converted-to-referral")
 
-GLYCAEMIC_OUTCOMES = (
+GlycaemicOutcome = Literal[
     "refer-urgent",
     "intensify",
     "above-target",
@@ -44,10 +45,10 @@ GLYCAEMIC_OUTCOMES = (
     "ndh",
     "at-target",
     "insufficient-data",
-)
+]
 """The summary's one-word reading of the criteria, most pressing first."""
 
-_OUTCOME_OF = (
+_OUTCOME_OF: tuple[tuple[str, GlycaemicOutcome], ...] = (
     ("hba1c-over-90", "refer-urgent"),
     ("hba1c-58-or-more-intensify", "intensify"),
     ("hba1c-above-individual-target", "above-target"),
@@ -56,7 +57,7 @@ _OUTCOME_OF = (
 )
 
 
-def glycaemic_outcome(outcomes: Sequence[CriterionOutcome]) -> str:
+def glycaemic_outcome(outcomes: Sequence[CriterionOutcome]) -> GlycaemicOutcome:
     """The most pressing outcome a met criterion gives; at target when the target was judged and not met."""
     met = {o.code for o in outcomes if o.status == "met"}
     for code, outcome in _OUTCOME_OF:

@@ -97,7 +97,7 @@ async def test_an_unknown_specialty_is_404(client: httpx.AsyncClient, identity: 
     assert response.status_code == 404
 
 
-async def test_every_demo_patient_has_a_summary(
+async def test_every_renal_demo_patient_has_a_summary(
     client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:
     renal_patients = demo_patients_of("nephrology")

@@ -1,10 +1,6 @@
 """Heart-failure rules over a small facts type; thresholds, wording and actions are data (``rules.json``).
 
-NICE NG106 1.2.4: NT-proBNP "above 2000 ng/litre (236 pmol/litre)" is two weeks and "between 400 and 2000"
-six, so exactly 2000 (and 400) is six weeks. A result is compared in its reported unit with NICE's figures for
-that unit (2000/400 ng/L, 236/47 pmol/L): 236 pmol/L converts to 1996 ng/L, so converting first would move
-NICE's boundary. ``reading`` refuses a result without a known unit: 236 could be either. See
-docs/clinical/heart-failure.md.
+Bands compare a result in its reported unit with NICE's figures for it: docs/clinical/heart-failure.md.
 """
 
 from __future__ import annotations
@@ -93,6 +89,7 @@ def shown(result: Reading, peptide: str = "ntprobnp") -> str:
 
 
 def band(value: float, unit: str, peptide: str = "ntprobnp") -> str:
+    """NICE NG106 1.2.4: "above 2000 ng/litre (236 pmol/litre)" is two weeks, so 2000 itself is six weeks."""
     low, high = RULES["limits"][peptide][unit]
     return "two-week" if value > high else "six-week" if value >= low else "under-400"
 

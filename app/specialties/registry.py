@@ -5,9 +5,10 @@ from __future__ import annotations
 from app.core.errors import NotFound
 from app.records.analytes import AnalyteCatalogue
 from app.specialties.base import Specialty
+from app.specialties.heart_failure.plugin import HEART_FAILURE
 from app.specialties.nephrology.plugin import NEPHROLOGY
 
-SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in (NEPHROLOGY,)}
+SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in (NEPHROLOGY, HEART_FAILURE)}
 
 
 def get_specialty(code: str) -> Specialty:

@@ -18,6 +18,7 @@ from app.specialties.base import FollowUpActionDefinition
 
 RULES = json.loads((Path(__file__).parent / "rules.json").read_text())
 BANDS: dict[str, dict[str, str]] = RULES["bands"]
+SOURCE: str = RULES["source"]
 FOLLOW_UP_ACTIONS = tuple(FollowUpActionDefinition(*action) for action in RULES["follow_up_actions"])
 Status = Literal["met", "not-met", "insufficient-data"]
 

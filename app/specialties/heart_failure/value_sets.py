@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from app.records.codes import LOINC_SYSTEMS, SNOMED_SYSTEMS
-from schemas.clinical import LOINC, SNOMED, Coding
-
-SPELLINGS = {SNOMED: SNOMED_SYSTEMS, LOINC: LOINC_SYSTEMS}
+from app.records.value_sets import SYSTEM_SPELLINGS
+from schemas.clinical import Coding
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +33,7 @@ def value_set(name: str) -> ValueSet:
         (s, c["code"])
         for i in compose["include"]
         for c in i.get("concept", ())
-        for s in SPELLINGS[i["system"]]
+        for s in SYSTEM_SPELLINGS[i["system"]]
     }
     rules = {
         part: tuple(re.compile(f["value"]) for i in compose.get(part, ()) for f in i.get("filter", ()))

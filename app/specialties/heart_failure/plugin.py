@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -21,42 +22,28 @@ from schemas.api import summary as s
 from schemas.clinical import ClinicalRecord, Coding, Condition, Measurement, Sex
 
 FOLDER = Path(__file__).parent / "value_sets"
-NG_PER_L = ("ng/L", "pg/mL", "ng/l", "pg/ml")
 
 
-def _analyte(
-    code: str, title: str, unit: tuple[str, ...], pmol: float | None, high: float
-) -> AnalyteDefinition:
-    conversions = (UnitConversion(unit), *((UnitConversion(("pmol/L",), scale=pmol),) if pmol else ()))
-    why = "assays report down to about 5 ng/L and, diluted, up to this bound"
+def _analyte(spec: dict[str, Any]) -> AnalyteDefinition:
+    scale = spec["pmol_scale"]
+    conversions = (
+        UnitConversion(tuple(spec["units"])),
+        *([UnitConversion(("pmol/L",), scale)] if scale else []),
+    )
     return AnalyteDefinition(
-        code,
-        title,
-        unit[0],
+        spec["code"],
+        spec["title"],
+        spec["units"][0],
         conversions,
-        PlausibleRange(1.0, high, why),
-        (str(FOLDER / f"{code}.json"),),
+        PlausibleRange(*spec["plausible"]),
+        (str(FOLDER / f"{spec['code']}.json"),),
         r.SOURCE,
+        unitless=spec["unitless"],
     )
 
 
-ANALYTES = (
-    _analyte("ntprobnp", "NT-proBNP", NG_PER_L, r.RULES["ng_per_pmol"]["ntprobnp"], 150_000.0),
-    _analyte("bnp", "BNP (legacy)", NG_PER_L, r.RULES["ng_per_pmol"]["bnp"], 20_000.0),
-    replace(_analyte("bmi", "BMI", ("kg/m2",), None, 150.0), unitless="assume-canonical"),
-    HAEMOGLOBIN,
-    CREATININE,
-    EGFR,
-    POTASSIUM,
-)
-CONDITIONS: tuple[str, ...] = (
-    "heart-failure",
-    "hfref",
-    "heart-failure-excluded",
-    "atrial-fibrillation",
-    "obesity",
-)
-CONDITIONS += ("hirsutism", "diabetes-or-ckd")
+ANALYTES = (*map(_analyte, r.RULES["analytes"]), HAEMOGLOBIN, CREATININE, EGFR, POTASSIUM)
+CONDITIONS: tuple[str, ...] = tuple(r.RULES["conditions"])
 MEDICINE_CLASSES = tuple(sorted(p.stem.removeprefix("medicine-") for p in FOLDER.glob("medicine-*.json")))
 CRITERIA = tuple(
     CriterionDefinition(code, title, r.SOURCE)
@@ -67,15 +54,13 @@ CRITERIA = tuple(
 )
 NEEDS = RecordNeeds(tuple(ResultNeed(a.code) for a in ANALYTES), medication_years=1)
 TITLES = {c.code: c.title for c in CRITERIA}
-BANDS = (
+# ThresholdBand's high end is exclusive; NICE's six weeks includes 2000, so its band ends just above it.
+ABOVE_2000 = math.nextafter(2000.0, math.inf)
+CHART = (
     ThresholdBand(None, 400.0, "HF unlikely", "normal"),
-    ThresholdBand(400.0, 2000.0, "6 weeks", "attention"),
+    ThresholdBand(400.0, ABOVE_2000, "6 weeks", "attention"),
 )
-FLAGS: dict[str | None, s.HighlightFlag] = {
-    "two-week": "urgent",
-    "six-week": "attention",
-    "under-400": "normal",
-}
+FLAGS: dict[str | None, s.HighlightFlag] = r.RULES["highlight_flags"]
 
 
 class HeartFailureSummary(s.SpecialtySummary):
@@ -149,7 +134,7 @@ class HeartFailure:
     settings_model: type[BaseModel] | None = None
     thresholds: Mapping[str, tuple[ThresholdBand, ...]] = field(
         default_factory=lambda: MappingProxyType(
-            {"ntprobnp": (*BANDS, ThresholdBand(2000.0, None, "2 weeks", "urgent"))}
+            {"ntprobnp": (*CHART, ThresholdBand(ABOVE_2000, None, "2 weeks", "urgent"))}
         )
     )
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from adapters.demo import demo_patients_of
+from app.specialties.heart_failure.plugin import HEART_FAILURE
 from tests.support.identity import IdentityProvider, bearer
 
 BREAK_GLASS = {"X-Break-Glass-Reason": "urgent review requested by phone"}
@@ -119,3 +120,12 @@ async def test_bnp_is_kept_apart_as_legacy(client: httpx.AsyncClient, identity: 
     assert summary["latest"]["bnp"]["value"] == 450
     assert summary["latest"]["ntprobnp"] is None
     assert "legacy BNP 450 ng/L" in summary["referral_criteria"][0]["evidence"]
+
+
+def test_the_chart_shades_2000_as_six_weeks_as_the_rule_does() -> None:
+    bands = HEART_FAILURE.thresholds["ntprobnp"]
+    shading = next(b for b in bands if (b.low or 0) <= 2000 and (b.high is None or b.high > 2000))
+    assert shading.label == "6 weeks"
+    assert (
+        next(b for b in bands if b.low is not None and b.low <= 2000.01 and b.high is None).label == "2 weeks"
+    )

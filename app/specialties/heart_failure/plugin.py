@@ -159,12 +159,9 @@ class HeartFailure:
             series=series,
             medications=[
                 s.MedicationPublic(
-                    name=m.name,
-                    classes=sorted(m.classes),
-                    status="active" if m.active else "inactive",
-                    start_date=m.last_issued,
+                    name=m.name, classes=sorted(f.classes), status=m.status, start_date=m.authored_on
                 )
-                for m in facts.medicines
+                for m, f in zip(record.medications, facts.medicines, strict=True)
             ],
             conditions=[_condition(c) for c in record.conditions],
             warnings=[*record.warnings, *r.missing_attachments(facts)],

@@ -16,9 +16,15 @@ import orjson
 
 from adapters.demo.diabetes_stories import DIABETES_STORIES
 from adapters.demo.generator import patient_resources, practice_organisation
+from adapters.demo.heart_failure_stories import HEART_FAILURE_STORIES
 from adapters.demo.stories import STORIES, Story, demo_nhs_numbers
 
-STORY_BOOKS: tuple[tuple[Story, ...], ...] = (STORIES, DIABETES_STORIES)
+# One book of stories per specialty: a new specialty adds its module and one line here.
+STORY_BOOKS: tuple[tuple[Story, ...], ...] = (
+    STORIES,
+    DIABETES_STORIES,
+    HEART_FAILURE_STORIES,
+)
 ALL_STORIES: tuple[Story, ...] = tuple(story for book in STORY_BOOKS for story in book)
 
 

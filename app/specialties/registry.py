@@ -6,9 +6,16 @@ from app.core.errors import NotFound
 from app.records.analytes import AnalyteCatalogue
 from app.specialties.base import Specialty
 from app.specialties.diabetes.plugin import DIABETES
+from app.specialties.heart_failure.plugin import HEART_FAILURE
 from app.specialties.nephrology.plugin import NEPHROLOGY
 
-SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in (NEPHROLOGY, DIABETES)}
+# A new specialty is its folder and one line here.
+REGISTERED: tuple[Specialty, ...] = (
+    NEPHROLOGY,
+    DIABETES,
+    HEART_FAILURE,
+)
+SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in REGISTERED}
 
 
 def get_specialty(code: str) -> Specialty:

@@ -225,10 +225,11 @@ def tg_over_20_urgent(facts: LipidFacts) -> CriterionOutcome:
 
 
 def secondary_prevention_above_target(facts: LipidFacts) -> CriterionOutcome:
-    """Established CVD with the latest LDL above 2.0 and non-HDL above 2.6 mmol/L (NICE NG238).
+    """Established CVD with the latest LDL above 2.0 mmol/L, or non-HDL above 2.6 without an LDL (NG238).
 
-    NICE's target is "LDL 2.0 or less, or non-HDL 2.6 or less": a sample meets it when any of the two it
-    carries is at or below its target, so it is above target only when every one it carries is above.
+    NICE set the target on LDL and named the non-HDL target "for use when LDL cholesterol levels have not
+    been requested or calculated" (gponline, NG238 news; BMJ 2024;384:q637): the latest sample is judged on
+    its LDL, reported or Friedewald, and on its non-HDL only when it has no LDL.
     """
     code = "secondary-prevention-above-target"
     cvd = facts.cardiovascular_disease
@@ -236,29 +237,22 @@ def secondary_prevention_above_target(facts: LipidFacts) -> CriterionOutcome:
         status: Status = "not-met" if facts.record_complete else "insufficient-data"
         return _outcome(code, status, _absent("cardiovascular disease", facts).replace("recorded", "coded"))
     disease = f"{cvd[0].label} coded"
-    days = {r.day for r in facts.lipids.ldl + facts.lipids.non_hdl}
-    if not days:
+    ldl, non_hdl = facts.lipids.ldl, facts.lipids.non_hdl
+    latest_day = max((r.day for r in ldl + non_hdl), default=None)
+    if latest_day is None:
         return _outcome(code, "insufficient-data", f"{disease}; no LDL or non-HDL on record")
-    day = max(days)
-    carried = [
-        (name, result, target)
-        for name, series, target in (
-            ("LDL", facts.lipids.ldl, LDL_TARGET),
-            ("non-HDL", facts.lipids.non_hdl, NON_HDL_TARGET),
-        )
-        for result in series
-        if result.day == day
-    ]
-    verdicts = [above(result, target) for _, result, target in carried]
-    readings = ", ".join(_reading(name, result) for name, result, _ in carried)
+    same_day_ldl = [r for r in ldl if r.day == latest_day]
+    name, target = ("LDL", LDL_TARGET) if same_day_ldl else ("non-HDL", NON_HDL_TARGET)
+    result = same_day_ldl[0] if same_day_ldl else next(r for r in non_hdl if r.day == latest_day)
     treated = [m.name for m in facts.lipid_lowering if m.active]
     treatment = f"on {', '.join(treated)}" if treated else "no lipid-lowering medicine active"
-    evidence = f"{disease}; {treatment}; {readings}"
-    if any(v is False for v in verdicts):
-        return _outcome(code, "not-met", f"{evidence}: at target (LDL 2.0 or less, or non-HDL 2.6 or less)")
-    if any(v is None for v in verdicts):
+    evidence = f"{disease}; {treatment}; latest {_reading(name, result)}"
+    verdict = above(result, target)
+    if verdict is None:
         return _outcome(code, "insufficient-data", f"{evidence}; a censored result leaves it open")
-    return _outcome(code, "met", f"{evidence}: above target (LDL 2.0 or less, or non-HDL 2.6 or less)")
+    if verdict:
+        return _outcome(code, "met", f"{evidence} is above the {target:.1f} target")
+    return _outcome(code, "not-met", f"{evidence} is at or below the {target:.1f} target")
 
 
 def dlcn_over_5(facts: LipidFacts) -> CriterionOutcome:

@@ -90,20 +90,24 @@ def test_a_repeat_still_above_10_asks_for_specialist_advice() -> None:
     assert "seek specialist advice" in outcome.evidence
 
 
-def test_secondary_prevention_above_target_needs_every_measure_above() -> None:
+def test_secondary_prevention_is_judged_on_ldl_and_on_non_hdl_only_without_one() -> None:
     chd = [finding("Myocardial infarction", "2015-01-01")]
     above = facts(
         chd=chd, ldl=[on("2024-01-01", 2.4)], non_hdl=[on("2024-01-01", 3.0)], statins=[statin("2016-01-01")]
     )
-    mixed = facts(chd=chd, ldl=[on("2024-01-01", 2.4)], non_hdl=[on("2024-01-01", 2.5)])
+    ldl_high = facts(chd=chd, ldl=[on("2024-01-01", 2.4)], non_hdl=[on("2024-01-01", 2.5)])
+    non_hdl_only = facts(chd=chd, non_hdl=[on("2024-01-01", 2.7)])
     assert secondary_prevention_above_target(above).status == "met"
     assert "on Atorvastatin 20mg tablets" in secondary_prevention_above_target(above).evidence
-    assert secondary_prevention_above_target(mixed).status == "not-met"
+    assert secondary_prevention_above_target(ldl_high).status == "met"
+    assert secondary_prevention_above_target(non_hdl_only).status == "met"
 
 
 def test_secondary_prevention_at_exactly_the_targets_is_not_met() -> None:
-    record = facts(chd=[finding("Angina")], ldl=[on("2024-01-01", 2.0)], non_hdl=[on("2024-01-01", 2.6)])
-    assert secondary_prevention_above_target(record).status == "not-met"
+    ldl = facts(chd=[finding("Angina")], ldl=[on("2024-01-01", 2.0)])
+    non_hdl = facts(chd=[finding("Angina")], non_hdl=[on("2024-01-01", 2.6)])
+    assert secondary_prevention_above_target(ldl).status == "not-met"
+    assert secondary_prevention_above_target(non_hdl).status == "not-met"
 
 
 def test_without_cardiovascular_disease_secondary_prevention_is_not_met() -> None:

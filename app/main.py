@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
 from app.clinics.router import router as clinics_router
+from app.core.address import AddressTextMiddleware
 from app.core.cache_control import NoStoreMiddleware
 from app.core.collector import CollectorPolicy, tuned_collector
 from app.core.config import Settings, get_settings
@@ -30,9 +32,11 @@ from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
-from app.records.wiring import build_practice_network
+from app.records.wiring import build_practice_network, check_practices_file
+from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from app.specialties.router import router as specialties_router
-from app.web.demo_seed import seed_demo_clinic
+from app.specialties.settings import load_specialty_settings
+from app.web.demo_seed import seed_demo_clinics
 from app.web.setup import install_web
 
 
@@ -54,7 +58,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     factory = session_factory(engine)
     jwks_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
-    network = build_practice_network(settings, factory)
+    app.state.specialty_settings = load_specialty_settings(
+        SPECIALTIES, environ=os.environ, sections=check_practices_file(settings).specialties
+    )
+    network = build_practice_network(settings, factory, catalogue=analyte_catalogue())
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.audit_log = AuditLog(
@@ -71,7 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     outbox_worker, deliveries = build_outbox_worker(settings, factory, network.practices, network.mesh)
     app.state.outbox_worker = outbox_worker
     if settings.dev_mode and settings.practices_file is None:
-        await seed_demo_clinic(app.state.audit_log, network, now=app.state.clock())
+        await seed_demo_clinics(app.state.audit_log, network, now=app.state.clock())
     if settings.outbox_dispatcher_enabled:
         outbox_worker.start()
     collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
@@ -103,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.clock = utc_now
     install_error_handlers(app)
+    app.add_middleware(AddressTextMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(AuthenticateFirstMiddleware)
     app.add_middleware(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
@@ -32,4 +32,7 @@ def _checked(value: str) -> str:
     return value
 
 
-NhsNumber = Annotated[str, AfterValidator(_checked)]
+# The document says what the check digit cannot: ten digits, so a client knows the bound.
+_TEN_DIGITS = {"type": "string", "pattern": "^[0-9]{10}$", "minLength": 10, "maxLength": 10}
+
+NhsNumber = Annotated[str, AfterValidator(_checked), WithJsonSchema(_TEN_DIGITS)]

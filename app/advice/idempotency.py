@@ -47,7 +47,7 @@ def _fingerprint(body: bytes) -> str:
     """The body's hash, after canonical re-encoding of JSON so key order and spacing do not count."""
     try:
         canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):  # the encoder stops at 255 levels of nesting
         canonical = body
     return hashlib.sha256(canonical).hexdigest()
 

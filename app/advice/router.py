@@ -129,7 +129,7 @@ async def _held_for_write(
     "/advice-requests",
     status_code=201,
     response_model=AdviceRequestStatePublic,
-    responses=_write_responses(201, 400, 401, 403, 404, 422, 502, 503, 504, location=True),
+    responses=_write_responses(201, 400, 401, 403, 404, 415, 422, 502, 503, 504, location=True),
     openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def submit_advice_request(
@@ -204,7 +204,7 @@ async def read_advice_request(
     "/advice-requests/{advice_request_id}/messages",
     status_code=201,
     response_model=ConversationMessagePosted,
-    responses=_write_responses(201, *WRITE_PROBLEMS),
+    responses=_write_responses(201, *WRITE_PROBLEMS, 415),
     openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def post_conversation_message(
@@ -236,7 +236,7 @@ async def post_conversation_message(
     "/advice-requests/{advice_request_id}/response",
     status_code=201,
     response_model=AdviceResponsePosted,
-    responses=_write_responses(201, *WRITE_PROBLEMS, 428),
+    responses=_write_responses(201, *WRITE_PROBLEMS, 415, 428),
     openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def respond_to_advice_request(
@@ -269,7 +269,7 @@ async def respond_to_advice_request(
         submission=submission,
         network=request.app.state.practices,
         now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )
     body = AdviceResponsePosted(
         **response_public(response).model_dump(), request=state_public(advice_request)
@@ -277,7 +277,7 @@ async def respond_to_advice_request(
     return await respond_once(session, write, status=201, body=body, headers={"ETag": etag(advice_request)})
 
 
-_ACKNOWLEDGEMENT_RESPONSES = _write_responses(200, *WRITE_PROBLEMS)
+_ACKNOWLEDGEMENT_RESPONSES = _write_responses(200, *WRITE_PROBLEMS, 415)
 _ACKNOWLEDGEMENT_RESPONSES[409] = {
     **_ACKNOWLEDGEMENT_RESPONSES[409],
     "description": "The advice is not yet given, or was acknowledged with a different referral_avoided: "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -26,13 +24,16 @@ from app.advice.states import (
     transition,
 )
 from app.auth.principal import Principal, Role
+from app.core.cursors import InvalidCursor, decode_cursor, encode_cursor
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 from app.records.service import registered_practice
 from app.records.wiring import PracticeNetwork
 from app.specialties.registry import SPECIALTIES
 from schemas.api.advice import AdviceRequestCreate, AdviceStatus
+from schemas.text import unwritable_character
 
 log = logging.getLogger("vclinic.advice")
+_LIST_NAME = "the list of advice requests"
 
 
 def utcnow() -> datetime:
@@ -290,14 +291,15 @@ async def list_advice_requests(
 
 def _encode_cursor(last: AdviceRequest) -> str:
     """Keyset paging on (created_at, id): stable while new requests arrive, unlike an offset."""
-    raw = orjson.dumps([as_utc(last.created_at).isoformat(), last.id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(orjson.dumps([as_utc(last.created_at).isoformat(), last.id]).decode())
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    text = decode_cursor(cursor, list_name=_LIST_NAME)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, last_id = orjson.loads(raw)
-        return as_utc(datetime.fromisoformat(created_at)), str(last_id)
-    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
-        raise Unprocessable("the cursor is not one this service issued") from None
+        created_at, last_id = orjson.loads(text)
+        if isinstance(created_at, str) and isinstance(last_id, str) and not unwritable_character(last_id):
+            return as_utc(datetime.fromisoformat(created_at)), last_id
+    except (orjson.JSONDecodeError, ValueError, TypeError):
+        pass
+    raise InvalidCursor(_LIST_NAME)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 from app.clinics.models import Clinic, ClinicEntry
@@ -16,7 +15,6 @@ from schemas.api.clinics import (
     ClinicStatus,
     EntryStatus,
     SummaryAvailability,
-    SummaryHighlightsPublic,
     WorklistEntryPublic,
     WorklistPublic,
     WorklistSummaryPublic,
@@ -75,7 +73,9 @@ def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
         practice_ods=practice_ods,
         generated_at=row.highlighted.generated_at,
         patient_name=row.highlighted.patient_name,
-        highlights=SummaryHighlightsPublic.model_validate(asdict(row.highlighted.highlights)),
+        complete=row.highlighted.complete,
+        highlights=list(row.highlighted.highlights),
+        criteria_met=list(row.highlighted.criteria_met),
         problem=None,
     )
 

@@ -55,7 +55,7 @@ async def worklist_lifespan(app: FastAPI) -> AsyncIterator[None]:
         ttl=dt.timedelta(seconds=settings.clinic_summary_ttl_seconds),
         # Read on every call, so a clock swapped into the app (tests, simulations) is the one used.
         clock=lambda: app.state.clock(),
-        egfr_equation=settings.egfr_equation,
+        specialty_settings=lambda: app.state.specialty_settings,
     )
     yield
 
@@ -75,7 +75,7 @@ _LOCATION = {"Location": {"description": "The new clinic", "schema": {"type": "s
     "",
     status_code=201,
     response_model=ClinicPublic,
-    responses={201: {"headers": _LOCATION}, **problem_responses(401, 403, 422, 503)},
+    responses={201: {"headers": _LOCATION}, **problem_responses(401, 403, 415, 422, 503)},
 )
 async def open_clinic(
     request: Request,
@@ -122,7 +122,7 @@ async def read_clinic(
     "/{clinic_id}/entries",
     status_code=201,
     response_model=ClinicEntryPublic,
-    responses=problem_responses(401, 403, 404, 409, 422, 502, 503, 504),
+    responses=problem_responses(401, 403, 404, 409, 415, 422, 502, 503, 504),
 )
 async def add_patient_to_clinic(
     request: Request,

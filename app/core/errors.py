@@ -9,7 +9,8 @@
     ├── Unprocessable            422
     └── ServiceUnavailable       503
 
-Upstream failures (``adapters.errors``) map to 502/503/504 here. Nothing else ever shows a stack trace.
+Upstream failures (``adapters.errors``) map to 502/503/504 here, and an API body that is not JSON to 415.
+Nothing else ever shows a stack trace.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.errors import (
+from schemas.api.problem import PROBLEM_MEDIA_TYPE, Problem, ValidationIssue
+from schemas.upstream import (
     PatientNotFound,
     UpstreamBadResponse,
     UpstreamError,
@@ -32,7 +34,6 @@ from adapters.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from schemas.api.problem import PROBLEM_MEDIA_TYPE, Problem, ValidationIssue
 
 log = logging.getLogger("vclinic.errors")
 
@@ -140,8 +141,29 @@ async def _upstream_error(request: Request, exc: Exception) -> Response:
     raise AssertionError("unreachable: UpstreamError is the last entry")
 
 
+def _sent_other_than_json(request: Request, exc: RequestValidationError) -> bool:
+    """True when an API body failed because it was not JSON at all; pages post forms and are left alone."""
+    content_type = request.headers.get("content-type")
+    if content_type is None or not request.url.path.startswith("/v1/"):
+        return False  # with no Content-Type, FastAPI reads the body as JSON
+    media_type = content_type.partition(";")[0].strip().lower()
+    is_json = media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+    return not is_json and any(error.get("loc", ())[:1] == ("body",) for error in exc.errors())
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if _sent_other_than_json(request, exc):
+        return problem_response(
+            415,
+            "Unsupported media type",
+            "unsupported-media-type",
+            "Send the body as application/json.",
+            request,
+            headers={"Accept": "application/json"},
+        )
     issues = [
         ValidationIssue(
             location=[str(part) for part in error.get("loc", ())],

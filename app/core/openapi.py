@@ -13,6 +13,7 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict with the resource's current state",
     412: "The resource changed since it was read (If-Match)",
+    415: "The body is not application/json",
     422: "The request is not valid",
     428: "If-Match is required",
     502: "An upstream system answered badly",

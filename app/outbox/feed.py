@@ -6,44 +6,31 @@ breaking them; positions only ever grow, and become visible in order (see ``enqu
 
 from __future__ import annotations
 
-import base64
-
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.core.cursors import InvalidCursor, decode_position, encode_cursor
 from app.outbox.models import OutboxMessage
 from app.outbox.service import as_utc
 from schemas.advice import AdviceMessage
 from schemas.api.outbox import FeedItemPublic, FeedPagePublic
 
 _PREFIX = "feed:1:"
+_LIST_NAME = "this feed"
 
 
-class InvalidCursor(ValueError):
-    pass
-
-
-def encode_cursor(sequence: int) -> str:
-    return base64.urlsafe_b64encode(f"{_PREFIX}{sequence}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input all derive from it
-        raise InvalidCursor(cursor) from None
-    position = text.removeprefix(_PREFIX)
-    if position == text or not (position.isascii() and position.isdigit()):
-        raise InvalidCursor(cursor)
-    return int(position)
+def encode_feed_cursor(sequence: int) -> str:
+    return encode_cursor(f"{_PREFIX}{sequence}")
 
 
 async def feed_page(
     session: AsyncSession, practice_ods: str, *, after: str | None, limit: int
 ) -> FeedPagePublic:
     """Up to ``limit`` messages after the cursor; raises InvalidCursor for a cursor this feed never gave."""
-    position = decode_cursor(after) if after else 0
+    position = decode_position(after, prefix=_PREFIX, list_name=_LIST_NAME) if after else 0
+    if position > await _last_position(session):
+        raise InvalidCursor(_LIST_NAME)
     rows = list(
         (
             await session.execute(
@@ -68,5 +55,11 @@ async def feed_page(
         )
         for row in page
     ]
-    next_cursor = encode_cursor(page[-1].feed_sequence) if page else after
+    next_cursor = encode_feed_cursor(page[-1].feed_sequence) if page else after
     return FeedPagePublic(items=items, next_cursor=next_cursor, has_more=len(rows) > limit)
+
+
+async def _last_position(session: AsyncSession) -> int:
+    """The highest position given out to any practice: positions are global, and messages never leave."""
+    highest = await session.scalar(select(func.max(col(OutboxMessage.feed_sequence))))
+    return int(highest or 0)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from app.audit.service import AuditNote
 from app.auth.principal import Role
+from app.core.cursors import CURSOR_MAX_LENGTH
 from app.core.deps import PrincipalDep, SessionDep, audited
-from app.core.errors import Forbidden, Unprocessable
+from app.core.errors import Forbidden
 from app.core.openapi import problem_responses
-from app.outbox.feed import InvalidCursor, feed_page
+from app.outbox.feed import feed_page
 from schemas.api.outbox import FeedPagePublic
 
 router = APIRouter(prefix="/v1/practices", tags=["advice delivery"])
@@ -23,13 +24,12 @@ async def read_practice_feed(
     principal: PrincipalDep,
     session: SessionDep,
     _note: Annotated[AuditNote, Depends(audited("read the practice's advice feed"))],
-    after: Annotated[str | None, Query(description="The `next_cursor` of the page before")] = None,
+    after: Annotated[
+        str | None, Query(max_length=CURSOR_MAX_LENGTH, description="The `next_cursor` of the page before")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> FeedPagePublic:
     """The practice's advice messages in the order they were given, after the cursor."""
     if principal.role is not Role.ADMIN and not (principal.is_practice and principal.ods == ods):
         raise Forbidden("only the practice itself and admins may read a practice's feed")
-    try:
-        return await feed_page(session, ods, after=after, limit=limit)
-    except InvalidCursor:
-        raise Unprocessable("`after` is not a cursor this feed gave out") from None
+    return await feed_page(session, ods, after=after, limit=limit)

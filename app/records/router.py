@@ -41,7 +41,9 @@ async def read_registration(
     return _public(registration)
 
 
-@router.put("/{nhs_number}", response_model=RegistrationPublic, responses=problem_responses(401, 403, 422))
+@router.put(
+    "/{nhs_number}", response_model=RegistrationPublic, responses=problem_responses(401, 403, 415, 422)
+)
 async def record_patient_registration(
     request: Request,
     nhs_number: NhsNumberPath,

@@ -38,6 +38,7 @@ from app.web.pages import READ_SUMMARY_PURPOSE, patient_page_context
 from app.web.session import ConsultantPageDep
 from app.web.templating import render
 from schemas.api.advice import AdviceResponseCreate, AdviceResponsePosted
+from schemas.text import unwritable_character
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
@@ -46,9 +47,13 @@ _NOT_ADVICE = frozenset({CSRF_FIELD, "idempotency_key", "version", "advice_reque
 
 
 def _field(form: FormData, name: str, *, max_length: int = 200) -> str:
+    """One of the form's own hidden fields, which the page fills and nobody types."""
     value = form.get(name)
+    label = name.replace("_", " ")
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-        raise Unprocessable(f"the form's {name.replace('_', ' ')} is missing or too long")
+        raise Unprocessable(f"the form's {label} is missing or too long")
+    if unwritable_character(value) is not None:
+        raise Unprocessable(f"the form's {label} holds characters that are not text")
     return value.strip()
 
 
@@ -109,6 +114,14 @@ _CHOOSE = {
 }
 
 
+_ADVICE_TEXT = {
+    "missing": "Write your advice to the practice",
+    "string_too_short": "Write your advice to the practice",
+    "string_too_long": "Keep the advice to 8,000 characters",
+}
+_NOT_TEXT = "Remove the characters that are not text from the advice, such as pasted control characters"
+
+
 def _field_error(error: ErrorDetails, action_codes: list[str]) -> FieldError:
     """Where the page shows a validation error of ``AdviceResponseCreate``, in the consultant's words."""
     location = error["loc"]
@@ -116,9 +129,7 @@ def _field_error(error: ErrorDetails, action_codes: list[str]) -> FieldError:
     if name in _CHOOSE:
         return FieldError(name, name, _CHOOSE[name])
     if name == "advice":
-        too_long = error["type"] == "string_too_long"
-        message = "Keep the advice to 8,000 characters" if too_long else "Write your advice to the practice"
-        return FieldError(name, "advice-text", message)
+        return FieldError(name, "advice-text", _ADVICE_TEXT.get(error["type"], _NOT_TEXT))
     if len(location) == 3 and location[2] == "due_date" and isinstance(location[1], int):
         due = f"due-{action_codes[location[1]]}"
         return FieldError(due, due, "Enter the due date as a date, for example 15 January 2031")
@@ -205,7 +216,7 @@ async def give_advice_from_form(
         submission=submission,
         network=request.app.state.practices,
         now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )
     posted = response_public(response).model_dump()
     body = AdviceResponsePosted(**posted, request=state_public(advice_request))

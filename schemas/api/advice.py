@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas.advice import AdviceOutcome, AdviceRecommendation, FollowUpAction, Urgency
 from schemas.api.outbox import DeliveryStatusPublic
 from schemas.nhs_number import NhsNumber
+from schemas.text import AdviceText, Code, MessageText, NoteText, WrittenJson
 
 CONTEXT_MAX_BYTES = 16_000
 
@@ -32,10 +33,10 @@ class AdviceRequestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nhs_number: NhsNumber
-    specialty: str = Field(min_length=1, max_length=64, description="A specialty code from /v1/specialties")
-    question: str = Field(min_length=1, max_length=4000)
+    specialty: Code = Field(min_length=1, description="A specialty code from /v1/specialties")
+    question: MessageText = Field(min_length=1)
     urgency: Urgency
-    context: dict[str, Any] | None = Field(
+    context: WrittenJson | None = Field(
         default=None, description=f"Optional structured context, at most {CONTEXT_MAX_BYTES} bytes of JSON"
     )
 
@@ -77,7 +78,7 @@ class AdviceRequestStatePublic(BaseModel):
 class ConversationMessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=4000)
+    body: MessageText = Field(min_length=1)
 
 
 class ConversationMessagePublic(BaseModel):
@@ -96,9 +97,9 @@ class ConversationMessagePosted(ConversationMessagePublic):
 class FollowUpActionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=64, description="One of the specialty's follow_up_actions")
+    code: Code = Field(min_length=1, description="One of the specialty's follow_up_actions")
     due_date: dt.date | None = Field(default=None, description="Defaults to today plus the action's due days")
-    note: str | None = Field(default=None, max_length=1000)
+    note: NoteText | None = None
 
 
 class AdviceResponseCreate(BaseModel):
@@ -106,7 +107,7 @@ class AdviceResponseCreate(BaseModel):
 
     outcome: AdviceOutcome
     recommendation: AdviceRecommendation
-    advice: str = Field(min_length=1, max_length=8000)
+    advice: AdviceText = Field(min_length=1)
     actions: list[FollowUpActionCreate] = Field(default_factory=list, max_length=50)
 
 

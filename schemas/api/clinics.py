@@ -11,7 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from schemas.api.summary import Highlight
 from schemas.nhs_number import NhsNumber
+from schemas.text import NOT_BLANK, Code, NoteText, ShortText
 
 
 class ClinicStatus(StrEnum):
@@ -34,29 +36,21 @@ class SummaryAvailability(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-def _written_text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    # PostgreSQL refuses NUL in text, and no other control character belongs in a name or a reason.
-    if any(character < " " and character not in "\n\t" for character in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-WrittenText = Annotated[str, AfterValidator(_written_text)]
+FilledShortText = Annotated[ShortText, NOT_BLANK]
+FilledNoteText = Annotated[NoteText, NOT_BLANK]
 
 
 class ClinicConsultant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sub: WrittenText = Field(max_length=200, description="The consultant's identity (the token's sub)")
-    name: WrittenText = Field(max_length=200, description="The name the clinic list shows")
+    sub: FilledShortText = Field(description="The consultant's identity (the token's sub)")
+    name: FilledShortText = Field(description="The name the clinic list shows")
 
 
 class ClinicCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    specialty: str = Field(min_length=1, max_length=64, description="A specialty code from /v1/specialties")
+    specialty: Code = Field(min_length=1, description="A specialty code from /v1/specialties")
     date: dt.date = Field(description="The day the clinic runs")
     consultant: ClinicConsultant
 
@@ -76,7 +70,7 @@ class ClinicEntryFromAdviceRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    advice_request_id: str = Field(min_length=1, max_length=64)
+    advice_request_id: Code = Field(min_length=1)
 
 
 REASON_MIN_WORDS = 3
@@ -103,8 +97,7 @@ class ClinicEntryForPatient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nhs_number: NhsNumber
-    reason: Annotated[WrittenText, AfterValidator(_stated_reason)] = Field(
-        max_length=1000,
+    reason: Annotated[FilledNoteText, AfterValidator(_stated_reason)] = Field(
         description=f"Why the patient is on this clinic's list: at least {REASON_MIN_WORDS} words and "
         f"{REASON_MIN_CHARACTERS} characters, shown to the patient's practice in its audit trail",
     )
@@ -129,18 +122,6 @@ class ClinicDetailPublic(ClinicPublic):
     entries: list[ClinicEntryPublic] = Field(description="Every entry in list order, removed ones included")
 
 
-class SummaryHighlightsPublic(BaseModel):
-    """The headline figures of the specialty's summary; a specialty fills those it has."""
-
-    headline: str | None
-    latest_egfr: float | None
-    egfr_slope_per_year: float | None
-    g_category: str | None
-    a_category: str | None
-    kfre_five_year_percent: float | None
-    criteria_met: list[str] = Field(description="Codes of the referral criteria the patient meets")
-
-
 class WorklistSummaryPublic(BaseModel):
     status: SummaryAvailability
     practice_ods: str = Field(description="The practice whose record the summary is built from")
@@ -148,7 +129,15 @@ class WorklistSummaryPublic(BaseModel):
     patient_name: str | None = Field(
         default=None, description="The patient's name as their practice records it, when the record was read"
     )
-    highlights: SummaryHighlightsPublic | None
+    complete: bool | None = Field(
+        default=None, description="False when part of the record could not be read; null without a summary"
+    )
+    highlights: list[Highlight] | None = Field(
+        description="The figures the specialty declares for a worklist row, in column order"
+    )
+    criteria_met: list[str] | None = Field(
+        default=None, description="Codes of the referral criteria the patient meets"
+    )
     problem: str | None = Field(description="Why the summary could not be built, naming the failing practice")
 
 

@@ -1,0 +1,143 @@
+"""Every string field of every JSON write in the OpenAPI document refuses control characters with a 4xx
+problem, on PostgreSQL (where NUL used to fail as a DataError) and on SQLite; the valid body still works.
+
+The fields come from the document itself, so a field added later is covered, and a write added later fails
+here until ``prepared_writes`` knows how to make it valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path as FilePath
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.audit.service import verify_chain
+from app.core.config import Settings
+from app.main import create_app
+from tests.advice.practices import PRACTICES_TOML
+from tests.outbox.factories import sessions
+from tests.security.request_bodies import (
+    FREE_FORM,
+    Path,
+    Write,
+    prepared_writes,
+    replace_at,
+    string_fields,
+    string_schemas,
+)
+from tests.support.identity import IdentityProvider
+from tests.support.live_server import live_server
+
+EXAMPLES_PER_FIELD = 20
+SPEC = create_app(Settings(dev_mode=True, var_dir=FilePath("/nonexistent"))).openapi()
+WRITES = sorted(
+    f"{method.upper()} {path}"
+    for path, operations in SPEC["paths"].items()
+    for method, operation in operations.items()
+    if "application/json" in operation.get("requestBody", {}).get("content", {})
+)
+
+# C0 but tab, CR and LF; DEL and C1; a non-character; lone surrogates (sent as JSON \u escapes).
+FORBIDDEN = st.one_of(
+    st.just("\x00"),
+    st.characters(max_codepoint=0x1F, exclude_characters="\t\n\r"),
+    st.characters(min_codepoint=0x7F, max_codepoint=0x9F),
+    st.sampled_from(["\ufffe", "\uffff", "\ufdd0", "\ud800", "\udfff"]),
+)
+
+
+@pytest.fixture
+def app_database_url(database_url: str) -> str:
+    return database_url
+
+
+@pytest.fixture
+def server(settings: Settings, tmp_path: FilePath) -> Iterator[str]:
+    practices = tmp_path / "practices.toml"
+    practices.write_text(PRACTICES_TOML, encoding="utf-8")
+    with live_server(create_app(settings.model_copy(update={"practices_file": practices}))) as base_url:
+        yield base_url
+
+
+def _operation(write: str) -> dict[str, Any]:
+    method, path = write.split(" ", 1)
+    operation: dict[str, Any] = SPEC["paths"][path][method.lower()]
+    return operation
+
+
+def _spoilt(original: Any, path: Path, character: str, cut: int) -> Any:
+    if path[-1] == FREE_FORM:
+        return {"note": f"before{character}after", f"key{character}": "value"}
+    text = str(original)
+    at = cut % (len(text) + 1)
+    return f"{text[:at]}{character}{text[at:]}"
+
+
+def _send(http: httpx.Client, write: Write, body: Any) -> httpx.Response:
+    # json.dumps escapes lone surrogates as \ud800, which is valid JSON and what a hostile client sends.
+    headers = {**write.headers(), "Content-Type": "application/json"}
+    return http.request(write.method, write.url, content=json.dumps(body).encode(), headers=headers)
+
+
+def _assert_refused(response: httpx.Response, where: str) -> None:
+    assert 400 <= response.status_code < 500, f"{where}: {response.status_code} {response.text}"
+    assert response.headers["content-type"] == "application/problem+json", where
+
+
+def _refuses_every_spoilt_value(http: httpx.Client, write: Write, path: Path) -> None:
+    body = write.body_with(path[:-1] if path[-1] == FREE_FORM else path)
+    target = path[:-1] if path[-1] == FREE_FORM else path
+
+    @given(character=FORBIDDEN, cut=st.integers(min_value=0, max_value=10_000))
+    @settings(
+        max_examples=EXAMPLES_PER_FIELD,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def spoil(character: str, cut: int) -> None:
+        spoilt = replace_at(body, target, lambda value: _spoilt(value, path, character, cut))
+        _assert_refused(_send(http, write, spoilt), f"{write.url} {path} with U+{ord(character):04X}")
+
+    spoil()
+
+
+async def _chain_verdict(database_url: str, key: bytes) -> list[str]:
+    async with sessions(database_url) as factory, factory() as session:
+        verdict = await verify_chain(session, key)
+    return verdict.problems
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_text_field_refuses_control_characters(
+    write: str, server: str, identity: IdentityProvider, settings: Settings, app_database_url: str
+) -> None:
+    fields = list(string_fields(SPEC, _operation(write)))
+    with httpx.Client(base_url=server, timeout=30) as http:
+        prepared = prepared_writes(http, identity)
+        assert write in prepared, f"{write} is new: teach prepared_writes a valid body for it"
+        for path in fields:
+            _refuses_every_spoilt_value(http, prepared[write], path)
+        if fields:
+            for body in prepared[write].bodies:
+                accepted = _send(http, prepared[write], body)
+                assert accepted.status_code < 300, f"the valid body of {write} was refused: {accepted.text}"
+    key = settings.audit_key.get_secret_value().encode()
+    assert asyncio.run(_chain_verdict(app_database_url, key)) == []
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_text_field_has_a_maximum_length(write: str) -> None:
+    unbounded = [
+        path
+        for path, schema in string_schemas(SPEC, _operation(write))
+        if path[-1] != FREE_FORM and not ({"maxLength", "enum", "pattern", "format", "const"} & schema.keys())
+    ]
+    assert unbounded == []

@@ -5,9 +5,10 @@ from __future__ import annotations
 from app.core.errors import NotFound
 from app.records.analytes import AnalyteCatalogue
 from app.specialties.base import Specialty
+from app.specialties.lipids.plugin import LIPIDS
 from app.specialties.nephrology.plugin import NEPHROLOGY
 
-SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in (NEPHROLOGY,)}
+SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in (NEPHROLOGY, LIPIDS)}
 
 
 def get_specialty(code: str) -> Specialty:

@@ -11,31 +11,24 @@ rest (ezetimibe, PCSK9 antibodies, inclisiran, bempedoic acid, fibrates, icosape
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 
+from app.records.value_sets import load_value_set
 from app.specialties.lipids.facts import CodedFinding, LipidLoweringMedicine
+from app.specialties.lipids.units import VALUE_SETS
 from schemas.clinical import SNOMED, Condition, Medication
 
-VALUE_SETS = Path(__file__).parent / "value_sets"
 _NEGATED = re.compile(r"\b(no|not|negative|absent|excluded|without|resolved)\b")
 
 
 @cache
 def value_set_codes(name: str, system: str = SNOMED) -> frozenset[str]:
     """The codes of one system in a value-set file of this folder."""
-    document = json.loads((VALUE_SETS / f"{name}.json").read_text(encoding="utf-8"))
-    return frozenset(
-        concept["code"]
-        for include in document["compose"]["include"]
-        if include["system"] == system
-        for concept in include.get("concept", ())
-    )
+    return frozenset(c.code for c in load_value_set(str(VALUE_SETS / f"{name}.json")) if c.system == system)
 
 
 @dataclass(frozen=True, slots=True)

@@ -283,3 +283,14 @@ def referral_criteria(facts: LipidFacts) -> list[CriterionOutcome]:
         secondary_prevention_above_target(facts),
         dlcn_over_5(facts),
     ]
+
+
+def cg71_search_matches(facts: LipidFacts) -> bool:
+    """The NICE CG71 1.1.2 record search as a predicate: any total cholesterol on record above 7.5 before 30
+    or above 9.0 from 30, at the age of the sample (treatment lowers the later ones); the same thresholds
+    as the two CG71 criteria, so a search and a summary never disagree."""
+    for result in facts.lipids.total_cholesterol:
+        age = facts.age_on(result.day)
+        if age is not None and above(result, TC_UNDER_30 if age < FH_SEARCH_AGE else TC_FROM_30):
+            return True
+    return False

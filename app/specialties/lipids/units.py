@@ -1,18 +1,22 @@
-"""Lipid results in mmol/L, whatever unit the laboratory reported them in.
+"""The lipid analytes as data: codes, mmol/L, the mg/dL each converts from, and the values each can take.
 
 UK laboratories report lipids in mmol/L; US laboratories (and Synthea) in mg/dL. The factors come from the
 molar masses: cholesterol 386.65 g/mol gives 38.67 mg/dL per mmol/L for every cholesterol fraction (total,
 HDL, LDL, non-HDL); triglyceride, taken as triolein at 885.7 g/mol, gives 88.57. A converted value is
-rounded to one decimal place, half up, as a UK laboratory reports it, before any rule compares it: 294 mg/dL
-total cholesterol reads 7.6 mmol/L, the number the UK twin of the same sample carries.
+rounded to one decimal place, as a UK laboratory reports it, before any rule compares it: 294 mg/dL total
+cholesterol reads 7.6 mmol/L, the number the UK twin of the same sample carries.
 
-A result without a unit is refused rather than guessed: a triglyceride of 35 is plausible in both units.
+A result without a unit is refused rather than guessed (the catalogue's default): a triglyceride of 35 is
+plausible in both units.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from pathlib import Path
+
+from app.records.analytes import AnalyteDefinition, PlausibleRange, UnitConversion
 
 
 class Lipid(StrEnum):
@@ -27,13 +31,21 @@ class Lipid(StrEnum):
 
 CANONICAL_UNIT = "mmol/L"
 CHOLESTEROL_MG_PER_DL = 38.67
-"""mg/dL per mmol/L for every cholesterol fraction (molar mass of cholesterol 386.65 g/mol)."""
 TRIGLYCERIDE_MG_PER_DL = 88.57
-"""mg/dL per mmol/L for triglyceride (molar mass of triolein 885.7 g/mol)."""
 REPORTED_PLACES = 1
+VALUE_SETS = Path(__file__).parent / "value_sets"
+SOURCE = "docs/clinical/lipids.md, 'Units'; molar masses of cholesterol (386.65) and triolein (885.7)"
 
-_MMOL = frozenset({"mmol/l", "mmol/litre", "mmol/liter", "mmol per litre"})
-_MG_DL = frozenset({"mg/dl", "mg/100ml", "mg per decilitre"})
+# Highest plausible mmol/L: untreated homozygous FH reaches about 25-30 total cholesterol; chylomicronaemia
+# triglycerides about 100. A larger number is a mg/dL value under the wrong label and is dropped.
+_RANGES = {
+    Lipid.TOTAL_CHOLESTEROL: ("Total cholesterol", 0.5, 40.0),
+    Lipid.HDL: ("HDL cholesterol", 0.1, 6.0),
+    Lipid.LDL: ("LDL cholesterol", 0.1, 35.0),
+    Lipid.NON_HDL: ("Non-HDL cholesterol", 0.1, 38.0),
+    Lipid.TRIGLYCERIDES: ("Triglycerides", 0.1, 100.0),
+}
+_WHY = "homozygous FH and chylomicronaemia at most; beyond it a mg/dL value under the wrong label"
 
 
 def mg_per_dl_factor(lipid: Lipid) -> float:
@@ -46,16 +58,22 @@ def reported(value: float) -> float:
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-REPORTED_PLACES), ROUND_HALF_UP))
 
 
-def to_mmol_per_litre(lipid: Lipid, value: float, unit: str | None) -> float | None:
-    """The value in mmol/L, or None when the unit is missing or not a lipid unit (refused, never guessed).
+def _analyte(lipid: Lipid) -> AnalyteDefinition:
+    title, low, high = _RANGES[lipid]
+    return AnalyteDefinition(
+        code=lipid.value,
+        title=title,
+        canonical_unit=CANONICAL_UNIT,
+        conversions=(
+            UnitConversion(("mmol/L", "mmol/litre", "mmol/liter")),
+            UnitConversion(
+                ("mg/dL", "mg/100mL"), scale=1 / mg_per_dl_factor(lipid), round_to=REPORTED_PLACES
+            ),
+        ),
+        plausible=PlausibleRange(low, high, _WHY),
+        value_sets=(str(VALUE_SETS / f"{lipid.value}.json"),),
+        source=SOURCE,
+    )
 
-    A value already in mmol/L is kept as the laboratory sent it; a converted one is rounded as reported.
-    """
-    if unit is None:
-        return None
-    spelling = unit.strip().lower()
-    if spelling in _MMOL:
-        return value
-    if spelling in _MG_DL:
-        return reported(value / mg_per_dl_factor(lipid))
-    return None
+
+LIPID_ANALYTES: tuple[AnalyteDefinition, ...] = tuple(_analyte(lipid) for lipid in Lipid)

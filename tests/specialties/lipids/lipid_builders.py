@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from app.records.analytes import AnalyteCatalogue
 from app.specialties.lipids.facts import CodedFinding, LipidFacts, LipidLoweringMedicine
 from app.specialties.lipids.profile import LipidResult, lipid_series
-from app.specialties.lipids.units import Lipid
+from app.specialties.lipids.units import LIPID_ANALYTES, Lipid
 
 TODAY = date(2025, 6, 1)
 
@@ -65,3 +66,12 @@ def finding(label: str, onset: str | None = None) -> CodedFinding:
 
 def statin(started: str | None, *, name: str = "Atorvastatin 20mg tablets") -> LipidLoweringMedicine:
     return LipidLoweringMedicine(name, date.fromisoformat(started) if started else None, True)
+
+
+LIPIDS = AnalyteCatalogue(LIPID_ANALYTES)
+
+
+def in_mmol(lipid: Lipid, value: float, unit: str | None) -> float | None:
+    """The value as normalisation reads it in mmol/L, or None when the catalogue refuses its unit."""
+    conversion = LIPIDS.conversion_for(lipid.value, unit)
+    return None if conversion is None else conversion.convert(value)

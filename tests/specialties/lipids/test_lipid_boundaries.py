@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.specialties.lipids.case_finding import cg71_search_matches
 from app.specialties.lipids.criteria import (
+    cg71_search_matches,
     homozygous_fh_range,
     non_hdl_over_7_5_or_tc_over_9,
     secondary_prevention_above_target,
@@ -17,8 +17,8 @@ from app.specialties.lipids.criteria import (
 )
 from app.specialties.lipids.dlcn import ldl_points
 from app.specialties.lipids.profile import friedewald_ldl
-from app.specialties.lipids.units import Lipid, to_mmol_per_litre
-from tests.specialties.lipids.lipid_builders import facts, finding, on
+from app.specialties.lipids.units import Lipid
+from tests.specialties.lipids.lipid_builders import facts, finding, in_mmol, on
 
 values = st.floats(min_value=0.1, max_value=40, allow_nan=False).map(lambda v: round(v, 1))
 
@@ -82,7 +82,7 @@ def test_friedewald_is_computed_exactly_up_to_triglyceride_4_5(tg: float) -> Non
 def test_uk_and_us_twins_give_identical_numbers(mg_dl: int) -> None:
     # A US laboratory reports whole mg/dL; the UK twin is the same sample reported to one place in mmol/L.
     uk = round(mg_dl / 38.67 + 1e-9, 1)
-    us = to_mmol_per_litre(Lipid.TOTAL_CHOLESTEROL, mg_dl, "mg/dL")
+    us = in_mmol(Lipid.TOTAL_CHOLESTEROL, mg_dl, "mg/dL")
     assert us is not None
     assert abs(us - uk) < 1e-9
     twin_uk = facts(tc=[on("2024-01-01", uk)])

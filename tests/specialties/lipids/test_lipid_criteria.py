@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.specialties.lipids.case_finding import cg71_search_matches
 from app.specialties.lipids.criteria import (
+    cg71_search_matches,
     homozygous_fh_range,
     non_hdl_over_7_5_or_tc_over_9,
     referral_criteria,

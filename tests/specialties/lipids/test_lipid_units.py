@@ -1,10 +1,12 @@
-"""mg/dL to mmol/L with each lipid's own factor, rounded as a UK laboratory reports; units never guessed."""
+"""mg/dL to mmol/L through the analyte catalogue with each lipid's own factor, rounded as a UK laboratory
+reports; units never guessed."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.specialties.lipids.units import Lipid, reported, to_mmol_per_litre
+from app.specialties.lipids.units import Lipid, reported
+from tests.specialties.lipids.lipid_builders import in_mmol
 
 
 @pytest.mark.parametrize(
@@ -21,21 +23,21 @@ from app.specialties.lipids.units import Lipid, reported, to_mmol_per_litre
     ],
 )
 def test_mg_per_dl_converts_with_the_lipids_own_factor(lipid: Lipid, mg_dl: float, mmol: float) -> None:
-    assert to_mmol_per_litre(lipid, mg_dl, "mg/dL") == mmol
+    assert in_mmol(lipid, mg_dl, "mg/dL") == mmol
 
 
 def test_triglyceride_and_cholesterol_factors_differ() -> None:
-    assert to_mmol_per_litre(Lipid.TRIGLYCERIDES, 150, "mg/dL") == 1.7
-    assert to_mmol_per_litre(Lipid.TOTAL_CHOLESTEROL, 150, "mg/dL") == 3.9
+    assert in_mmol(Lipid.TRIGLYCERIDES, 150, "mg/dL") == 1.7
+    assert in_mmol(Lipid.TOTAL_CHOLESTEROL, 150, "mg/dL") == 3.9
 
 
 def test_a_value_in_mmol_per_litre_is_kept_as_reported() -> None:
-    assert to_mmol_per_litre(Lipid.HDL, 1.23, "mmol/L") == 1.23
+    assert in_mmol(Lipid.HDL, 1.23, "mmol/L") == 1.23
 
 
 @pytest.mark.parametrize("unit", [None, "", "g/L", "%"])
 def test_a_result_without_a_lipid_unit_is_refused(unit: str | None) -> None:
-    assert to_mmol_per_litre(Lipid.TRIGLYCERIDES, 35, unit) is None
+    assert in_mmol(Lipid.TRIGLYCERIDES, 35, unit) is None
 
 
 def test_reporting_rounds_half_up_to_one_place() -> None:

@@ -15,9 +15,10 @@ from typing import Any
 import orjson
 
 from adapters.demo.generator import patient_resources, practice_organisation
+from adapters.demo.lipids_stories import LIPIDS_STORIES
 from adapters.demo.stories import STORIES, Story, demo_nhs_numbers
 
-STORY_BOOKS: tuple[tuple[Story, ...], ...] = (STORIES,)
+STORY_BOOKS: tuple[tuple[Story, ...], ...] = (STORIES, LIPIDS_STORIES)
 ALL_STORIES: tuple[Story, ...] = tuple(story for book in STORY_BOOKS for story in book)
 
 

@@ -15,6 +15,7 @@ from adapters.demo import (
     DEMO_PATIENTS,
     DEMO_PRACTICE_ODS,
     DemoSource,
+    demo_patients_of,
     demo_practice_resources,
     demo_registrations,
     write_demo_practice,
@@ -202,7 +203,7 @@ def test_each_patient_has_a_name_and_a_one_line_story() -> None:
 
 def test_every_listed_patient_has_results_spread_over_years(records: dict[str, SourceRecord]) -> None:
     spans = []
-    for patient in DEMO_PATIENTS:
+    for patient in demo_patients_of("nephrology"):
         egfrs = results(records[patient.nhs_number], EGFR)
         assert egfrs, patient.story
         if "single eGFR" in patient.story:

@@ -36,7 +36,11 @@ class ConditionReader:
     """A value set (possibly none) and the display phrases that stand in for it."""
 
     value_set: str | None
-    phrases: tuple[str, ...]
+    phrases_text: str
+
+    @property
+    def phrases(self) -> list[str]:
+        return self.phrases_text.split("|")
 
     def matches(self, condition: Condition) -> bool:
         codes = value_set_codes(self.value_set) if self.value_set else frozenset()
@@ -57,63 +61,32 @@ def _finding(condition: Condition) -> CodedFinding:
     return CodedFinding(label, condition.onset)
 
 
-CORONARY_HEART_DISEASE = ConditionReader(
-    "coronary-heart-disease",
-    ("myocardial infarction", "angina", "coronary", "ischaemic heart", "ischemic heart", "cabg"),
+_Reader = ConditionReader
+CORONARY_HEART_DISEASE = _Reader(
+    "coronary-heart-disease", "myocardial infarction|angina|coronary|ischaemic heart|ischemic heart|cabg"
 )
-CEREBRAL_OR_PERIPHERAL = ConditionReader(
+CEREBRAL_OR_PERIPHERAL = _Reader(
     "cerebral-or-peripheral-vascular-disease",
-    (
-        "stroke",
-        "cerebral infarction",
-        "transient ischaemic",
-        "transient ischemic",
-        "peripheral arterial",
-        "peripheral vascular",
-        "claudication",
-    ),
+    "stroke|cerebral infarction|transient isch|peripheral arterial|peripheral vascular|claudication",
 )
-FAMILIAL_HYPERCHOLESTEROLAEMIA = ConditionReader(
-    "familial-hypercholesterolaemia", ("familial hypercholesterolaemia", "familial hypercholesterolemia")
+FAMILIAL_HYPERCHOLESTEROLAEMIA = _Reader(
+    "familial-hypercholesterolaemia", "familial hypercholesterolaemia|familial hypercholesterolemia"
 )
-TENDON_XANTHOMA = ConditionReader(None, ("tendon xanthoma", "tendinous xanthoma", "xanthoma of tendon"))
-CORNEAL_ARCUS = ConditionReader(
-    None, ("corneal arcus", "arcus cornealis", "arcus juvenilis", "arcus senilis")
+TENDON_XANTHOMA = _Reader(None, "tendon xanthoma|tendinous xanthoma|xanthoma of tendon")
+CORNEAL_ARCUS = _Reader(None, "corneal arcus|arcus cornealis|arcus juvenilis|arcus senilis")
+FH_MUTATION = _Reader(
+    None, "ldlr mutation|ldlr variant|apob mutation|pcsk9 mutation|genetically confirmed familial"
 )
-FH_MUTATION = ConditionReader(
-    None,
-    ("ldlr mutation", "ldlr variant", "apob mutation", "pcsk9 mutation", "genetically confirmed familial"),
-)
-DIABETES = ConditionReader("diabetes", ("diabetes mellitus", "type 1 diabetes", "type 2 diabetes"))
-EXCESS_ALCOHOL = ConditionReader(
-    None, ("alcohol misuse", "alcohol dependence", "harmful drinking", "hazardous drinking", "alcoholism")
+DIABETES = _Reader("diabetes", "diabetes mellitus|type 1 diabetes|type 2 diabetes")
+EXCESS_ALCOHOL = _Reader(
+    None, "alcohol misuse|alcohol dependence|harmful drinking|hazardous drinking|alcoholism"
 )
 
-_LIPID_LOWERING_NAMES = frozenset(
-    {
-        "ezetimibe",
-        "alirocumab",
-        "evolocumab",
-        "inclisiran",
-        "bempedoic",
-        "fenofibrate",
-        "bezafibrate",
-        "gemfibrozil",
-        "ciprofibrate",
-        "icosapent",
-        "lipitor",
-        "crestor",
-        "zocor",
-        "ezetrol",
-        "inegy",
-        "praluent",
-        "repatha",
-        "leqvio",
-        "nilemdo",
-        "nustendi",
-        "vazkepa",
-    }
+_BRANDS_AND_INGREDIENTS = (
+    "ezetimibe alirocumab evolocumab inclisiran bempedoic fenofibrate bezafibrate gemfibrozil ciprofibrate",
+    "icosapent lipitor crestor zocor ezetrol inegy praluent repatha leqvio nilemdo nustendi vazkepa",
 )
+_LIPID_LOWERING_NAMES = frozenset(word for line in _BRANDS_AND_INGREDIENTS for word in line.split())
 _WORD = re.compile(r"[a-z]+")
 
 

@@ -19,10 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from app.specialties.lipids.bounds import above, at_least, shown
 from app.specialties.lipids.dlcn import category, dlcn_score
 from app.specialties.lipids.facts import LipidFacts
-from app.specialties.lipids.profile import LipidResult, Origin
+from app.specialties.lipids.profile import LipidResult, Origin, above, at_least, shown
 
 Status = Literal["met", "not-met", "insufficient-data"]
 Urgency = Literal["urgent"] | None

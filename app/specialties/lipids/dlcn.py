@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from app.specialties.lipids.bounds import shown
 from app.specialties.lipids.facts import CodedFinding, LipidFacts
-from app.specialties.lipids.profile import LipidResult
+from app.specialties.lipids.profile import LipidResult, shown
 
 LDL_BANDS: tuple[tuple[float, int], ...] = ((8.5, 8), (6.5, 5), (5.0, 3), (4.0, 1))
 PREMATURE_AGE = {"male": 55, "female": 60}

@@ -13,11 +13,11 @@ from pydantic import BaseModel, Field
 from app.records.analytes import AnalyteDefinition
 from app.records.needs import RecordNeeds, ResultNeed
 from app.specialties.base import CriterionDefinition, FollowUpActionDefinition, SummaryContext, ThresholdBand
+from app.specialties.lipids import coded
 from app.specialties.lipids import criteria as c
-from app.specialties.lipids.coded import is_lipid_lowering
 from app.specialties.lipids.dlcn import dlcn_score
-from app.specialties.lipids.profile import LipidResult, Origin
-from app.specialties.lipids.record_facts import lipid_facts
+from app.specialties.lipids.facts import LipidFacts
+from app.specialties.lipids.profile import LipidResult, Origin, lipid_series
 from app.specialties.lipids.units import CANONICAL_UNIT, LIPID_ANALYTES, Lipid
 from schemas.api import summary as s
 from schemas.clinical import ClinicalRecord
@@ -97,6 +97,34 @@ def _points(results: tuple[LipidResult, ...]) -> list[s.ResultValue]:
     ]
 
 
+def lipid_facts(record: ClinicalRecord, today: dt.date) -> LipidFacts:
+    """The one place the record becomes facts, so the summary, case finding and worklist cannot disagree.
+
+    Results arrive in mmol/L: the catalogue converted mg/dL and refused, with a warning, any without a unit.
+    """
+    results = {
+        lipid: [LipidResult(m.taken_at.date(), m.value, m.comparator) for m in record.series(lipid.value)]
+        for lipid in Lipid
+    }
+    conditions = record.conditions
+    return LipidFacts(
+        today=today,
+        birth_date=record.patient.birth_date,
+        sex=record.patient.sex.value,
+        lipids=lipid_series(results),
+        lipid_lowering=coded.lipid_lowering(record.medications),
+        coronary_heart_disease=coded.CORONARY_HEART_DISEASE.findings(conditions),
+        cerebral_or_peripheral_vascular_disease=coded.CEREBRAL_OR_PERIPHERAL.findings(conditions),
+        familial_hypercholesterolaemia=coded.FAMILIAL_HYPERCHOLESTEROLAEMIA.findings(conditions),
+        tendon_xanthoma=coded.TENDON_XANTHOMA.findings(conditions),
+        corneal_arcus=coded.CORNEAL_ARCUS.findings(conditions),
+        fh_mutation=coded.FH_MUTATION.findings(conditions),
+        diabetes=coded.DIABETES.findings(conditions),
+        excess_alcohol=coded.EXCESS_ALCOHOL.findings(conditions),
+        record_complete=record.complete,
+    )
+
+
 @dataclass(frozen=True)
 class Lipids:
     code: str = "lipids"
@@ -132,7 +160,7 @@ class Lipids:
             medications=[
                 s.MedicationPublic(
                     name=m.name,
-                    classes=["lipid-lowering"] if is_lipid_lowering(m.name) else [],
+                    classes=["lipid-lowering"] if coded.is_lipid_lowering(m.name) else [],
                     status=m.status,
                     start_date=m.authored_on,
                 )

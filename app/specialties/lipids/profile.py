@@ -114,3 +114,41 @@ def lipid_series(reported_results: Mapping[Lipid, Sequence[LipidResult]]) -> Lip
         return tuple(by_day[day] for day in sorted(by_day))
 
     return LipidSeries(ordered(total), ordered(hdl), ordered(ldl_days), ordered(non_hdl_days), ordered(tg))
+
+
+# Threshold comparisons that respect censored results: a laboratory reports a value beyond its measuring range
+# with a comparator (triglyceride ">20"). A comparison is True or False only when every value the result
+# allows agrees; otherwise it is None and the rule reports insufficient data rather than guessing.
+
+
+def above(result: LipidResult, threshold: float) -> bool | None:
+    """Whether the result is above ``threshold``; None when a censored result leaves it open."""
+    value, comparator = result.value, result.comparator
+    if comparator is None:
+        return value > threshold
+    if comparator == ">":
+        return True if value >= threshold else None
+    if comparator == ">=":
+        return True if value > threshold else None
+    if comparator in ("<", "<="):
+        return False if value <= threshold else None
+    return None
+
+
+def at_least(result: LipidResult, threshold: float) -> bool | None:
+    """Whether the result is ``threshold`` or more; None when a censored result leaves it open."""
+    value, comparator = result.value, result.comparator
+    if comparator is None:
+        return value >= threshold
+    if comparator in (">", ">="):
+        return True if value >= threshold else None
+    if comparator == "<":
+        return False if value <= threshold else None
+    if comparator == "<=":
+        return False if value < threshold else None
+    return None
+
+
+def shown(result: LipidResult) -> str:
+    """A result as evidence prints it: one decimal place, as a laboratory reports lipids, comparator kept."""
+    return f"{result.comparator or ''}{result.value:.1f}"

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from app.records.normalise import normalise_record
 from app.specialties.lipids.criteria import referral_criteria
 from app.specialties.lipids.facts import LipidFacts
-from app.specialties.lipids.record_facts import lipid_facts
+from app.specialties.lipids.plugin import lipid_facts
 from schemas.clinical import (
     LOINC,
     SNOMED,

@@ -17,6 +17,7 @@ import orjson
 from adapters.demo.diabetes_stories import DIABETES_STORIES
 from adapters.demo.generator import patient_resources, practice_organisation
 from adapters.demo.heart_failure_stories import HEART_FAILURE_STORIES
+from adapters.demo.lipids_stories import LIPIDS_STORIES
 from adapters.demo.stories import STORIES, Story, demo_nhs_numbers
 
 # One book of stories per specialty: a new specialty adds its module and one line here.
@@ -24,6 +25,7 @@ STORY_BOOKS: tuple[tuple[Story, ...], ...] = (
     STORIES,
     DIABETES_STORIES,
     HEART_FAILURE_STORIES,
+    LIPIDS_STORIES,
 )
 ALL_STORIES: tuple[Story, ...] = tuple(story for book in STORY_BOOKS for story in book)
 

@@ -7,6 +7,7 @@ from app.records.analytes import AnalyteCatalogue
 from app.specialties.base import Specialty
 from app.specialties.diabetes.plugin import DIABETES
 from app.specialties.heart_failure.plugin import HEART_FAILURE
+from app.specialties.lipids.plugin import LIPIDS
 from app.specialties.nephrology.plugin import NEPHROLOGY
 
 # A new specialty is its folder and one line here.
@@ -14,6 +15,7 @@ REGISTERED: tuple[Specialty, ...] = (
     NEPHROLOGY,
     DIABETES,
     HEART_FAILURE,
+    LIPIDS,
 )
 SPECIALTIES: dict[str, Specialty] = {specialty.code: specialty for specialty in REGISTERED}
 

@@ -18,7 +18,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from adapters.errors import UpstreamError
 from adapters.http import upstream_deadline
@@ -30,7 +30,7 @@ from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty, SummaryHighlights
 from app.specialties.service import summarise
-from schemas.clinical import ClinicalRecord
+from schemas.clinical import ClinicalRecord, Sex
 
 # A summary that cannot be built: the practice failed us, or no connected practice holds the patient.
 SummaryFailure = UpstreamError | NotFound
@@ -43,6 +43,8 @@ class Highlighted:
     highlights: SummaryHighlights
     generated_at: datetime
     patient_name: str | None = None
+    patient_birth_date: date | None = None
+    patient_sex: Sex | None = None
 
 
 Highlights = Highlighted | SummaryFailure
@@ -160,7 +162,8 @@ class WorklistSummaries:
 
     def _highlighted(self, specialty: Specialty, record: ClinicalRecord, now: datetime) -> Highlighted:
         summary = summarise(specialty, record, now=now, egfr_equation=self._egfr_equation)
-        return Highlighted(specialty.highlights(summary), now, record.patient.name)
+        patient = record.patient
+        return Highlighted(specialty.highlights(summary), now, patient.name, patient.birth_date, patient.sex)
 
     def _gate(self, practice_ods: str) -> asyncio.Semaphore:
         gate = self._gates.get(practice_ods)

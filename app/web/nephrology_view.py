@@ -193,6 +193,7 @@ def key_figures(summary: NephrologySummary) -> list[KeyFigure]:
     egfr, ckd, kfre = summary.egfr, summary.ckd, summary.kfre
     slope = egfr.slope_per_year
     risk = ckd.kdigo_risk
+    high_risk = risk in (KdigoRisk.HIGH, KdigoRisk.VERY_HIGH)
     category = " ".join(c for c in (ckd.g_category, ckd.a_category) if c) or "—"
     return [
         KeyFigure(
@@ -210,8 +211,8 @@ def key_figures(summary: NephrologySummary) -> list[KeyFigure]:
         KeyFigure(
             "CKD category",
             category,
-            None if risk is None else f"{words(risk)} risk",
-            "attention" if risk in (KdigoRisk.HIGH, KdigoRisk.VERY_HIGH) else None,
+            None if risk is None or high_risk else f"{words(risk)} risk",
+            "attention" if high_risk else None,
             None if risk is None else f"{words(risk)} risk",
         ),
         KeyFigure("KFRE 2-year", _figure(kfre.two_year_percent, f"{kfre.two_year_percent or 0:.1f}%")),

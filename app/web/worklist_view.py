@@ -1,8 +1,8 @@
 """Where each worklist row stands, as one badge: waiting, in progress, advised, acknowledged or closed.
 
 The entry says whether the consultant has advised; the practice's advice request says what happened next
-(the practice acknowledged the advice, or the request closed). The later fact wins, so a row reads as far
-as the patient has got.
+(the practice acknowledged the advice, or the request closed unanswered or as a referral). The later fact
+wins, so a row reads as far as the patient has got.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ UNAVAILABLE = RowState("unavailable", "Record unavailable", "!")
 
 
 def row_state(entry: WorklistEntryPublic, advice: AdviceRequest | None) -> RowState:
-    if advice is not None and advice.status in CLOSED:
-        return CLOSED_STATE
+    # Acknowledging closes the request too; the acknowledgement is the news.
     if advice is not None and advice.acknowledged_at is not None:
         return ACKNOWLEDGED
+    if advice is not None and advice.status in CLOSED:
+        return CLOSED_STATE
     if entry.status == EntryStatus.ADVISED or (
         advice is not None and advice.status == AdviceStatus.ADVICE_GIVEN
     ):

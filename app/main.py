@@ -32,8 +32,9 @@ from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
 from app.records.wiring import build_practice_network
+from app.specialties.registry import analyte_catalogue
 from app.specialties.router import router as specialties_router
-from app.web.demo_seed import seed_demo_clinic
+from app.web.demo_seed import seed_demo_clinics
 from app.web.setup import install_web
 
 
@@ -55,7 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     factory = session_factory(engine)
     jwks_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
-    network = build_practice_network(settings, factory)
+    network = build_practice_network(settings, factory, catalogue=analyte_catalogue())
     app.state.engine = engine
     app.state.session_factory = factory
     app.state.audit_log = AuditLog(
@@ -72,7 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     outbox_worker, deliveries = build_outbox_worker(settings, factory, network.practices, network.mesh)
     app.state.outbox_worker = outbox_worker
     if settings.dev_mode and settings.practices_file is None:
-        await seed_demo_clinic(app.state.audit_log, network, now=app.state.clock())
+        await seed_demo_clinics(app.state.audit_log, network, now=app.state.clock())
     if settings.outbox_dispatcher_enabled:
         outbox_worker.start()
     collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)

@@ -18,12 +18,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import orjson
 
+from app.specialties.nephrology.plugin import NEPHROLOGY
 from app.specialties.nephrology.summary import build_nephrology_summary
 from schemas.clinical import (
-    CANONICAL_UNITS,
     LOINC,
     SNOMED,
-    Analyte,
     BloodPressure,
     ClinicalRecord,
     Coding,
@@ -37,6 +36,7 @@ from schemas.clinical import (
 )
 
 PRACTICE = "A12345"
+CANONICAL_UNITS = {analyte.code: analyte.canonical_unit for analyte in NEPHROLOGY.analytes}
 YEARS = 20
 START = datetime(2005, 1, 3, 9, 0, tzinfo=UTC)
 TODAY = date(2025, 1, 1)
@@ -46,20 +46,20 @@ REPEATS = 15
 # with five creatinine results in six (the sixth leaves one for the summary to calculate).
 CREATININE_A_YEAR = 60
 EGFR_EVERY = 6
-YEARLY: dict[Analyte, int] = {
-    Analyte.ACR: 20,
-    Analyte.POTASSIUM: 50,
-    Analyte.HAEMOGLOBIN: 25,
-    Analyte.HBA1C: 20,
+YEARLY: dict[str, int] = {
+    "acr": 20,
+    "potassium": 50,
+    "haemoglobin": 25,
+    "hba1c": 20,
 }
 BLOOD_PRESSURES_A_YEAR = 25
-LOINC_CODES: dict[Analyte, str] = {
-    Analyte.CREATININE: "14682-9",
-    Analyte.EGFR: "62238-1",
-    Analyte.ACR: "9318-7",
-    Analyte.POTASSIUM: "2823-3",
-    Analyte.HAEMOGLOBIN: "718-7",
-    Analyte.HBA1C: "59261-8",
+LOINC_CODES: dict[str, str] = {
+    "creatinine": "14682-9",
+    "egfr": "62238-1",
+    "acr": "9318-7",
+    "potassium": "2823-3",
+    "haemoglobin": "718-7",
+    "hba1c": "59261-8",
 }
 
 
@@ -68,18 +68,18 @@ def _egfr_at(years: float) -> float:
     return 78.0 - 1.6 * years - 0.05 * years**2
 
 
-def _value(analyte: Analyte, years: float, rng: random.Random) -> float:
+def _value(analyte: str, years: float, rng: random.Random) -> float:
     egfr = _egfr_at(years)
-    if analyte is Analyte.EGFR:
+    if analyte == "egfr":
         return egfr + rng.gauss(0, 2.5)
-    if analyte is Analyte.CREATININE:
+    if analyte == "creatinine":
         # CKD-EPI 2009 for a man, inverted and without the age term: a creatinine that fits the eGFR.
         return 88.4 * 0.9 * math.pow(egfr / 141.0, -1 / 1.209) * math.exp(rng.gauss(0, 0.04))
-    if analyte is Analyte.ACR:
+    if analyte == "acr":
         return max(0.2, 2.0 * math.exp(years / 5) + rng.gauss(0, 1))
-    if analyte is Analyte.POTASSIUM:
+    if analyte == "potassium":
         return 4.3 + years * 0.03 + rng.gauss(0, 0.3)
-    if analyte is Analyte.HAEMOGLOBIN:
+    if analyte == "haemoglobin":
         return 140.0 - years * 1.2 + rng.gauss(0, 5)
     return 52.0 + rng.gauss(0, 6)
 
@@ -91,7 +91,7 @@ class Synthetic:
     observations: int
 
 
-def _measurement(analyte: Analyte, index: int, taken_at: datetime, rng: random.Random) -> Measurement:
+def _measurement(analyte: str, index: int, taken_at: datetime, rng: random.Random) -> Measurement:
     unit = CANONICAL_UNITS[analyte]
     provenance = Provenance(
         PRACTICE, "fhir-r4", f"{analyte}-{index}", Coding(LOINC, LOINC_CODES[analyte]), unit
@@ -106,13 +106,11 @@ def _schedule(yearly: int) -> list[datetime]:
     return [START + step * index for index in range(count)]
 
 
-def _measurements(rng: random.Random) -> dict[Analyte, list[Measurement]]:
+def _measurements(rng: random.Random) -> dict[str, list[Measurement]]:
     renal = _schedule(CREATININE_A_YEAR)
     found = {
-        Analyte.CREATININE: [_measurement(Analyte.CREATININE, i, at, rng) for i, at in enumerate(renal)],
-        Analyte.EGFR: [
-            _measurement(Analyte.EGFR, i, at, rng) for i, at in enumerate(renal) if i % EGFR_EVERY
-        ],
+        "creatinine": [_measurement("creatinine", i, at, rng) for i, at in enumerate(renal)],
+        "egfr": [_measurement("egfr", i, at, rng) for i, at in enumerate(renal) if i % EGFR_EVERY],
     }
     for analyte, yearly in YEARLY.items():
         found[analyte] = [_measurement(analyte, i, at, rng) for i, at in enumerate(_schedule(yearly))]

@@ -134,11 +134,14 @@ def _parse(payload: bytes) -> SourceRecord:
 def _our_path() -> tuple[Callable[[bytes], object], str]:
     try:
         from app.records.normalise import normalise_record
+        from app.specialties.registry import analyte_catalogue
     except ImportError:
         return _parse, "parse only: app.records.normalise is not importable"
 
+    catalogue = analyte_catalogue()
+
     def through_normalise(payload: bytes) -> object:
-        return normalise_record(_parse(payload))
+        return normalise_record(_parse(payload), catalogue)
 
     return through_normalise, "orjson + lean parse + normalise_record"
 

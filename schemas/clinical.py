@@ -24,20 +24,6 @@ SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 
 
-class Analyte(StrEnum):
-    """A measured quantity the specialties reason about."""
-
-    EGFR = "egfr"
-    CREATININE = "creatinine"
-    ACR = "acr"
-    POTASSIUM = "potassium"
-    HAEMOGLOBIN = "haemoglobin"
-    HBA1C = "hba1c"
-    SYSTOLIC_BP = "systolic-bp"
-    DIASTOLIC_BP = "diastolic-bp"
-    BLOOD_PRESSURE_PANEL = "blood-pressure-panel"
-
-
 class Sex(StrEnum):
     MALE = "male"
     FEMALE = "female"
@@ -166,9 +152,9 @@ class Provenance:
 
 @dataclass(slots=True)
 class Measurement:
-    """A numeric result in the analyte's canonical unit (see ``CANONICAL_UNITS``)."""
+    """A numeric result in the analyte's canonical unit; ``analyte`` is its code in the analyte catalogue."""
 
-    analyte: Analyte
+    analyte: str
     taken_at: datetime
     value: float
     unit: str
@@ -226,7 +212,7 @@ class ClinicalRecord:
     """One patient's record, normalised. Series are sorted oldest first."""
 
     patient: Patient
-    measurements: dict[Analyte, list[Measurement]] = field(default_factory=dict)
+    measurements: dict[str, list[Measurement]] = field(default_factory=dict)
     blood_pressures: list[BloodPressure] = field(default_factory=list)
     medications: list[Medication] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
@@ -239,17 +225,5 @@ class ClinicalRecord:
     def complete(self) -> bool:
         return all(source.status == "ok" for source in self.sources)
 
-    def series(self, analyte: Analyte) -> list[Measurement]:
+    def series(self, analyte: str) -> list[Measurement]:
         return self.measurements.get(analyte, [])
-
-
-CANONICAL_UNITS: dict[Analyte, str] = {
-    Analyte.EGFR: "mL/min/1.73m2",
-    Analyte.CREATININE: "umol/L",
-    Analyte.ACR: "mg/mmol",
-    Analyte.POTASSIUM: "mmol/L",
-    Analyte.HAEMOGLOBIN: "g/L",
-    Analyte.HBA1C: "mmol/mol",
-    Analyte.SYSTOLIC_BP: "mm[Hg]",
-    Analyte.DIASTOLIC_BP: "mm[Hg]",
-}

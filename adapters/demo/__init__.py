@@ -4,6 +4,7 @@ from adapters.demo.generator import DEMO_PRACTICE_ODS
 from adapters.demo.practice import (
     DEMO_PATIENTS,
     DemoPatient,
+    demo_patients_of,
     demo_practice_resources,
     demo_registrations,
     write_demo_practice,
@@ -15,6 +16,7 @@ __all__ = [
     "DEMO_PRACTICE_ODS",
     "DemoPatient",
     "DemoSource",
+    "demo_patients_of",
     "demo_practice_resources",
     "demo_registrations",
     "write_demo_practice",

@@ -3,19 +3,20 @@
 Deterministic: each patient draws from its own seeded generator and every date counts back from ``today``, so
 the same day always gives the same practice, and adding a story leaves the other patients unchanged.
 
-Creatinine and the laboratory's eGFR agree: a creatinine is drawn for the story's eGFR (CKD-EPI 2009 without
-the ethnicity coefficient, inverted), then eGFR is computed from the rounded creatinine, as a laboratory does.
+A story's other result series (any analyte, UK and US coding twins) follow their own paths on their own
+schedules. Creatinine and the laboratory's eGFR agree: a creatinine is drawn for the story's eGFR (CKD-EPI
+2009 without the ethnicity coefficient, inverted), then eGFR is computed from the rounded creatinine, as a
+laboratory does.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 
-from adapters.demo.stories import STORIES, Diagnosis, Drug, Story, demo_nhs_numbers
+from adapters.demo.stories import Diagnosis, Drug, LabTest, ResultSeries, Story, demo_nhs_numbers
 from schemas.clinical import LOINC, NHS_NUMBER_SYSTEM, ODS_ORGANISATION_SYSTEM, SNOMED
 
 DEMO_PRACTICE_ODS = "A12345"
@@ -27,39 +28,28 @@ _YEAR = 365.25
 _DOSAGES = ("One daily", "One tablet once a day", "Take one in the morning", "One twice a day")
 
 
-@dataclass(frozen=True, slots=True)
-class _Test:
-    """A result kind as one coding style writes it: code, display, unit as shown, UCUM code."""
-
-    system: str
-    code: str
-    display: str
-    unit: str
-    ucum: str
-
-
 _UK = {
-    "egfr": _Test(SNOMED, "1011481000000105", "eGFR using creatinine (CKD-EPI) per 1.73 square metres",
+    "egfr": LabTest(SNOMED, "1011481000000105", "eGFR using creatinine (CKD-EPI) per 1.73 square metres",
                   "mL/min/1.73m2", "mL/min/{1.73_m2}"),
-    "creatinine": _Test(SNOMED, "1000731000000107", "Serum creatinine level", "µmol/L", "umol/L"),
-    "acr": _Test(SNOMED, "1023491000000104", "Urine albumin:creatinine ratio", "mg/mmol", "mg/mmol"),
-    "potassium": _Test(SNOMED, "1000651000000109", "Serum potassium level", "mmol/L", "mmol/L"),
-    "haemoglobin": _Test(SNOMED, "1022431000000105", "Haemoglobin estimation", "g/L", "g/L"),
-    "hba1c": _Test(SNOMED, "999791000000106", "Haemoglobin A1c level (IFCC standardised)", "mmol/mol",
+    "creatinine": LabTest(SNOMED, "1000731000000107", "Serum creatinine level", "µmol/L", "umol/L"),
+    "acr": LabTest(SNOMED, "1023491000000104", "Urine albumin:creatinine ratio", "mg/mmol", "mg/mmol"),
+    "potassium": LabTest(SNOMED, "1000651000000109", "Serum potassium level", "mmol/L", "mmol/L"),
+    "haemoglobin": LabTest(SNOMED, "1022431000000105", "Haemoglobin estimation", "g/L", "g/L"),
+    "hba1c": LabTest(SNOMED, "999791000000106", "Haemoglobin A1c level (IFCC standardised)", "mmol/mol",
                    "mmol/mol"),
-    "systolic": _Test(SNOMED, "72313002", "Systolic arterial pressure", "mmHg", "mm[Hg]"),
-    "diastolic": _Test(SNOMED, "1091811000000102", "Diastolic arterial pressure", "mmHg", "mm[Hg]"),
+    "systolic": LabTest(SNOMED, "72313002", "Systolic arterial pressure", "mmHg", "mm[Hg]"),
+    "diastolic": LabTest(SNOMED, "1091811000000102", "Diastolic arterial pressure", "mmHg", "mm[Hg]"),
 }  # fmt: skip
 _US = {
-    "egfr": _Test(LOINC, "62238-1", "Glomerular filtration rate/1.73 sq M.predicted (CKD-EPI)",
+    "egfr": LabTest(LOINC, "62238-1", "Glomerular filtration rate/1.73 sq M.predicted (CKD-EPI)",
                   "mL/min/{1.73_m2}", "mL/min/{1.73_m2}"),
-    "creatinine": _Test(LOINC, "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL"),
-    "acr": _Test(LOINC, "14959-1", "Microalbumin/Creatinine [Mass Ratio] in Urine", "mg/g", "mg/g"),
-    "potassium": _Test(LOINC, "2823-3", "Potassium [Moles/volume] in Serum or Plasma", "mmol/L", "mmol/L"),
-    "haemoglobin": _Test(LOINC, "718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", "g/dL"),
-    "hba1c": _Test(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", "%"),
-    "systolic": _Test(LOINC, "8480-6", "Systolic blood pressure", "mm[Hg]", "mm[Hg]"),
-    "diastolic": _Test(LOINC, "8462-4", "Diastolic blood pressure", "mm[Hg]", "mm[Hg]"),
+    "creatinine": LabTest(LOINC, "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL"),
+    "acr": LabTest(LOINC, "14959-1", "Microalbumin/Creatinine [Mass Ratio] in Urine", "mg/g", "mg/g"),
+    "potassium": LabTest(LOINC, "2823-3", "Potassium [Moles/volume] in Serum or Plasma", "mmol/L", "mmol/L"),
+    "haemoglobin": LabTest(LOINC, "718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", "g/dL"),
+    "hba1c": LabTest(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", "%"),
+    "systolic": LabTest(LOINC, "8480-6", "Systolic blood pressure", "mm[Hg]", "mm[Hg]"),
+    "diastolic": LabTest(LOINC, "8462-4", "Diastolic blood pressure", "mm[Hg]", "mm[Hg]"),
 }  # fmt: skip
 _BP_PANEL = {"system": LOINC, "code": "85354-9", "display": "Blood pressure panel with all children optional"}
 
@@ -108,8 +98,11 @@ class _PatientRecord:
 
     def build(self) -> list[dict[str, Any]]:
         self.resources.append(self._patient())
-        for day in self._test_days():
-            self._blood_test(day)
+        if self.story.egfr:
+            for day in self._test_days():
+                self._blood_test(day)
+        for position, series in enumerate(self.story.results):
+            self._series(series, blood_pressure=position == 0 and not self.story.egfr)
         if self.story.aki is not None:
             self._aki(*self.story.aki)
         if self.story.confidential_result:
@@ -171,6 +164,23 @@ class _PatientRecord:
             self._lab(at, "hba1c", round(hba1c / 10.929 + 2.15, 1) if story.us else round(hba1c))
         self._blood_pressure(day - timedelta(days=self.random.randint(0, 10)))
 
+    def _series(self, series: ResultSeries, *, blood_pressure: bool) -> None:
+        """One analyte's results along its path, every ``interval_days`` or so, as the story's coding writes
+        them."""
+        earliest = self._day(max(t for t, _ in series.path))
+        day = self.today - timedelta(days=self.random.randint(7, 40))
+        while day >= earliest:
+            value = _along(series.path, self._years_before(day)) * self.random.gauss(1, series.spread)
+            if self.story.us:
+                reported = round(value * series.us_scale + series.us_offset, series.us_decimals)
+            else:
+                reported = round(value, series.decimals)
+            test = series.us if self.story.us else series.uk
+            self._reading(self._moment(day), test, reported, without_unit=series.without_unit)
+            if blood_pressure:
+                self._blood_pressure(day - timedelta(days=self.random.randint(0, 10)))
+            day -= timedelta(days=series.interval_days + self.random.randint(-20, 20))
+
     def _kidney_function(self, at: datetime, creatinine_mg_dl: float) -> None:
         if self.story.us:
             creatinine = round(creatinine_mg_dl, 2)
@@ -216,8 +226,21 @@ class _PatientRecord:
         comparator: str | None = None,
         status: str = "final",
     ) -> None:
-        test = self.tests[kind]
-        quantity: dict[str, Any] = {"value": value, "unit": test.unit, "system": UCUM, "code": test.ucum}
+        self._reading(at, self.tests[kind], value, comparator=comparator, status=status)
+
+    def _reading(
+        self,
+        at: datetime,
+        test: LabTest,
+        value: float,
+        *,
+        comparator: str | None = None,
+        status: str = "final",
+        without_unit: bool = False,
+    ) -> None:
+        quantity: dict[str, Any] = {"value": value}
+        if not without_unit:
+            quantity |= {"unit": test.unit, "system": UCUM, "code": test.ucum}
         if comparator is not None:
             quantity["comparator"] = comparator
         observation = self._observation(
@@ -350,11 +373,11 @@ class _PatientRecord:
         }
 
 
-def _concept(test: _Test) -> dict[str, Any]:
+def _concept(test: LabTest) -> dict[str, Any]:
     return {"coding": [{"system": test.system, "code": test.code, "display": test.display}]}
 
 
-def _mmhg(value: int, test: _Test) -> dict[str, Any]:
+def _mmhg(value: int, test: LabTest) -> dict[str, Any]:
     return {"value": value, "unit": test.unit, "system": UCUM, "code": test.ucum}
 
 
@@ -375,10 +398,10 @@ def practice_organisation() -> dict[str, Any]:
     }
 
 
-def patient_resources(today: date) -> list[tuple[str, list[dict[str, Any]]]]:
+def patient_resources(stories: tuple[Story, ...], today: date) -> list[tuple[str, list[dict[str, Any]]]]:
     """Each demo patient's NHS number and resources, in story order."""
-    numbers = demo_nhs_numbers(len(STORIES))
+    numbers = demo_nhs_numbers(len(stories))
     return [
         (number, _PatientRecord(index, story, number, today).build())
-        for index, (story, number) in enumerate(zip(STORIES, numbers, strict=True), start=1)
+        for index, (story, number) in enumerate(zip(stories, numbers, strict=True), start=1)
     ]

@@ -2,12 +2,19 @@
 
 Paths are given as (years before today, value) anchors; results follow the line between them with noise. eGFR
 is in mL/min/1.73m2 and ACR in mg/mmol whatever the coding; US-coded patients get LOINC, mg/dL and mg/g.
+
+A story names the specialties whose demo clinic it belongs to. Beyond the kidney results (drawn when it has an
+eGFR path), it may carry any other result series: a ``LabTest`` for each coding style (UK SNOMED CT and US
+LOINC twins) and a path in the UK test's unit. This module holds the story types and the renal clinic's
+stories; each other specialty keeps its own in ``adapters/demo/<code>_stories.py``, registered in
+``adapters/demo/practice.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.clinical import LOINC, SNOMED
 from schemas.nhs_number import nhs_number_check_digit
 
 # SNOMED CT concepts the stories use.
@@ -48,13 +55,56 @@ class Diagnosis:
 
 
 @dataclass(frozen=True, slots=True)
+class LabTest:
+    """A result kind as one coding style writes it: code, display, unit as shown, UCUM code."""
+
+    system: str
+    code: str
+    display: str
+    unit: str
+    ucum: str
+
+
+def uk_test(code: str, display: str, unit: str, ucum: str | None = None) -> LabTest:
+    """A SNOMED CT coded result, as UK GP systems send it."""
+    return LabTest(SNOMED, code, display, unit, ucum or unit)
+
+
+def us_test(code: str, display: str, unit: str, ucum: str | None = None) -> LabTest:
+    """A LOINC coded result, as US data and Synthea send it."""
+    return LabTest(LOINC, code, display, unit, ucum or unit)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSeries:
+    """Results of one analyte along a path of (years before today, value) anchors, in ``uk``'s unit.
+
+    A US-coded story writes each value as ``us`` does: value * ``us_scale`` + ``us_offset``, rounded to
+    ``us_decimals``. ``spread`` is the relative noise of each result; ``without_unit`` sends the results with
+    no unit at all, as some laboratory feeds do.
+    """
+
+    uk: LabTest
+    us: LabTest
+    path: tuple[tuple[float, float], ...]
+    interval_days: int = 182
+    decimals: int = 1
+    us_scale: float = 1.0
+    us_offset: float = 0.0
+    us_decimals: int = 1
+    spread: float = 0.03
+    without_unit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     summary: str
     given: str
     family: str
     sex: str
     age: int
-    egfr: tuple[tuple[float, float], ...]
+    # Empty: no kidney blood tests; blood pressure is then taken with the first of ``results``, if any.
+    egfr: tuple[tuple[float, float], ...] = ()
     acr: tuple[tuple[float, float], ...] = ()
     bp: tuple[int, int] = (134, 82)
     drugs: tuple[Drug, ...] = ()
@@ -67,6 +117,8 @@ class Story:
     interval_days: int | None = None  # None: by eGFR (3-monthly below 30, 6-monthly below 60, else yearly)
     confidential_result: bool = False
     entered_in_error: bool = False
+    results: tuple[ResultSeries, ...] = ()
+    specialties: tuple[str, ...] = ("nephrology",)  # the demo clinics this patient belongs to
 
 
 def _d(*items: tuple[tuple[str, str], float]) -> tuple[Diagnosis, ...]:

@@ -12,13 +12,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.errors import UpstreamError
 from app.core.errors import ProblemError
+from app.records.ports import UpstreamError
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty
 from app.specialties.service import summarise
 from schemas.advice import AdvicePatient, ChartPoint
+from schemas.api.summary import SpecialtySummary
 
 log = logging.getLogger("vclinic.advice")
 
@@ -46,5 +47,12 @@ async def letter_context(
             family_name=name.rsplit(" ", 1)[-1] if name else None,
             birth_date=record.patient.birth_date,
         ),
-        specialty.letter_chart(summary),
+        _chart(summary, specialty.letter_series(summary)),
     )
+
+
+def _chart(summary: SpecialtySummary, analyte: str | None) -> list[ChartPoint]:
+    """The named series of the summary as the letter charts it; none when the specialty names none."""
+    if analyte is None:
+        return []
+    return [ChartPoint(date=point.date, value=point.value) for point in summary.series.get(analyte, [])]

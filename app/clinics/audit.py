@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from fastapi import Request
 
-from adapters.errors import UpstreamNotFound, UpstreamTimeout, UpstreamUnavailable
 from app.audit.service import AuditLog, AuditNote
 from app.auth.principal import Principal
 from app.clinics.models import Clinic, ClinicEntry
 from app.clinics.worklist import SummaryFailure, WorklistRow, WorklistSummaries
 from app.core.errors import NotFound, ServiceUnavailable
+from app.records.ports import UpstreamNotFound, UpstreamTimeout, UpstreamUnavailable
 from app.specialties.registry import get_specialty
 
 WORKLIST_PURPOSE = "clinic worklist"

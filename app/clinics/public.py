@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, date, datetime
 
 from app.clinics.models import Clinic, ClinicEntry
@@ -16,7 +15,6 @@ from schemas.api.clinics import (
     ClinicStatus,
     EntryStatus,
     SummaryAvailability,
-    SummaryHighlightsPublic,
     WorklistEntryPublic,
     WorklistPublic,
     WorklistSummaryPublic,
@@ -83,7 +81,9 @@ def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
         patient_name=row.highlighted.patient_name,
         patient_age=_age(row.highlighted.patient_birth_date, row.highlighted.generated_at.date()),
         patient_sex=row.highlighted.patient_sex,
-        highlights=SummaryHighlightsPublic.model_validate(asdict(row.highlighted.highlights)),
+        complete=row.highlighted.complete,
+        highlights=list(row.highlighted.highlights),
+        criteria_met=list(row.highlighted.criteria_met),
         problem=None,
     )
 

@@ -20,16 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from adapters.errors import UpstreamError
-from adapters.http import upstream_deadline
 from app.clinics.cache import SingleFlightCache
 from app.clinics.models import ClinicEntry
 from app.core.errors import NotFound
-from app.records.ports import GPRecordSource
+from app.records.ports import GPRecordSource, UpstreamError, upstream_deadline
 from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
-from app.specialties.base import Specialty, SummaryHighlights
+from app.specialties.base import Specialty
 from app.specialties.service import summarise
+from schemas.api.summary import Highlight
 from schemas.clinical import ClinicalRecord, Sex
 
 # A summary that cannot be built: the practice failed us, or no connected practice holds the patient.
@@ -38,9 +37,15 @@ SummaryFailure = UpstreamError | NotFound
 
 @dataclass(frozen=True, slots=True)
 class Highlighted:
-    """What a row shows of the patient's summary, and who the patient is, as their practice records them."""
+    """What a row shows of the patient's summary, and who the patient is, as their practice records them.
 
-    highlights: SummaryHighlights
+    ``complete`` is False when part of the record could not be read: such highlights are shown but never
+    reused.
+    """
+
+    highlights: tuple[Highlight, ...]
+    criteria_met: tuple[str, ...]
+    complete: bool
     generated_at: datetime
     patient_name: str | None = None
     patient_birth_date: date | None = None
@@ -73,7 +78,7 @@ class WorklistRow:
 
 def _whole(found: Highlights) -> bool:
     """Highlights worth reusing: a failure or an incomplete record is asked for again next time."""
-    return isinstance(found, Highlighted) and found.highlights.complete
+    return isinstance(found, Highlighted) and found.complete
 
 
 def _batches(nhs_numbers: list[str], size: int) -> list[list[str]]:
@@ -136,24 +141,27 @@ class WorklistSummaries:
                     found.update(dict.fromkeys(patients, unconnected))
                     continue
                 for batch in _batches(patients, source.patients_per_fetch):
-                    group.create_task(
-                        self._fetch_batch(source, specialty, batch, found, network.record_history_years)
-                    )
+                    group.create_task(self._fetch_batch(network, source, specialty, batch, found))
         return found
 
     async def _fetch_batch(
         self,
+        network: PracticeNetwork,
         source: GPRecordSource,
         specialty: Specialty,
         batch: list[str],
         found: dict[str, Highlights],
-        history_years: int,
     ) -> None:
         # A batch queued behind others has less of the deadline left; its requests get only what remains.
         async with self._gate(source.practice_ods):
             now = self._clock()
             records = await fetch_clinical_records(
-                source, batch, specialty.needs, today=now.date(), history_years=history_years
+                source,
+                batch,
+                specialty.needs,
+                catalogue=network.catalogue,
+                today=now.date(),
+                history_years=network.record_history_years,
             )
         for nhs_number, record in records.items():
             found[nhs_number] = (
@@ -163,7 +171,15 @@ class WorklistSummaries:
     def _highlighted(self, specialty: Specialty, record: ClinicalRecord, now: datetime) -> Highlighted:
         summary = summarise(specialty, record, now=now, egfr_equation=self._egfr_equation)
         patient = record.patient
-        return Highlighted(specialty.highlights(summary), now, patient.name, patient.birth_date, patient.sex)
+        return Highlighted(
+            specialty.highlights(summary),
+            tuple(summary.criteria_met()),
+            summary.complete,
+            now,
+            patient.name,
+            patient.birth_date,
+            patient.sex,
+        )
 
     def _gate(self, practice_ods: str) -> asyncio.Semaphore:
         gate = self._gates.get(practice_ods)

@@ -24,7 +24,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters.errors import (
+from schemas.api.problem import PROBLEM_MEDIA_TYPE, Problem, ValidationIssue
+from schemas.upstream import (
     PatientNotFound,
     UpstreamBadResponse,
     UpstreamError,
@@ -33,7 +34,6 @@ from adapters.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from schemas.api.problem import PROBLEM_MEDIA_TYPE, Problem, ValidationIssue
 
 log = logging.getLogger("vclinic.errors")
 

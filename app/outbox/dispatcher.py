@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.errors import UpstreamError
 from app.core.config import Settings
 from app.outbox.claims import Claim, claim_due, release, settle
 from app.outbox.metrics import DELIVERIES
 from app.outbox.models import Channel, DeliveryState
-from app.outbox.ports import DeliveryNotConfigured, ReceiverNotTried, ResolveDelivery
+from app.outbox.ports import DeliveryNotConfigured, ReceiverNotTried, ResolveDelivery, UpstreamError
 from app.outbox.service import utc_now
 from schemas.advice import AdviceMessage
 

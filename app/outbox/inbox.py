@@ -16,10 +16,17 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from adapters.mesh.inbox import DeliveryReport, InboxItem, ItkResponse, ResponseVerdict, UnreadableResponse
 from app.outbox.metrics import MESH_RESPONSES
 from app.outbox.models import Channel, DeliveryState, OutboxMessage
-from app.outbox.ports import MeshInbox, RecordAcknowledgement
+from app.outbox.ports import (
+    DeliveryReport,
+    InboxItem,
+    ItkResponse,
+    MeshInbox,
+    RecordAcknowledgement,
+    ResponseVerdict,
+    UnreadableResponse,
+)
 from app.outbox.service import utc_now
 
 log = logging.getLogger("vclinic.outbox.mesh")

@@ -1,4 +1,8 @@
-"""What the outbox needs from the outside world. Adapters implement these structurally."""
+"""What the outbox needs from the outside world. Adapters implement these structurally.
+
+The port owns the types it speaks in (``schemas.acknowledgements``, ``schemas.upstream``, where adapters can
+reach them too) and declares them here; the outbox imports them from here, never from an adapter.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,36 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.mesh.inbox import InboxItem
+from schemas.acknowledgements import (
+    DeliveryReport,
+    InboxItem,
+    ItkResponse,
+    ResponseVerdict,
+    UnreadableResponse,
+)
 from schemas.advice import AdviceMessage
+from schemas.upstream import UpstreamError
+
+__all__ = [
+    "DeliveryNotConfigured",
+    "DeliveryReport",
+    "InboxItem",
+    "ItkResponse",
+    "MeshInbox",
+    "PracticeDelivery",
+    "ReceiverNotTried",
+    "RecordAcknowledgement",
+    "ResponseVerdict",
+    "UnreadableResponse",
+    "UpstreamError",
+]
 
 
 class PracticeDelivery(Protocol):
     """One way of getting advice into one practice's system.
 
     ``deliver`` returns the transport's id for the message when it has one (the MESH message id), and raises
-    ``adapters.errors.UpstreamError`` when the practice's system or the transport failed us: the dispatcher
+    ``UpstreamError`` when the practice's system or the transport failed us: the dispatcher
     tries again later and counts the attempt. It raises ``ReceiverNotTried`` when nothing was sent, because
     the practice's system is known to be down: the dispatcher tries again later without counting it.
     Receivers deduplicate on ``message.message_id``, so delivering twice is harmless.

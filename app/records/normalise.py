@@ -5,14 +5,15 @@ The rules, with their source:
   status ``entered-in-error`` or ``cancelled``, the same for medications, and condition verification status
   ``entered-in-error``;
 - confidential items are withheld and counted with those the practice withheld upstream;
-- codes map to analytes through ``codes``; units convert through ``units``; values outside the plausible range
-  are dropped and counted, with warnings that name the analyte and the count, never the patient;
+- codes map to analytes and units convert through the ``AnalyteCatalogue`` the specialties declared; values
+  outside the plausible range are dropped and counted, with warnings that name the analyte and the count,
+  never the patient;
 - blood-pressure panels split into ``BloodPressure``; standalone systolic and diastolic results taken at the
   same moment are paired;
 - comparators (``>90``) are kept; every item carries its provenance; series are sorted oldest first.
 
 This is the hot path (a long-standing patient has thousands of results), so the loop does one tuple-keyed dict
-lookup per coding and per unit, converts with a precomputed ``UnitConversion`` and builds no pydantic models.
+lookup per coding and per unit, converts with a precomputed ``Conversion`` and builds no pydantic models.
 """
 
 from __future__ import annotations
@@ -21,11 +22,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from operator import attrgetter
 
-from app.records.codes import ANALYTE_BY_CODE, analyte_of
-from app.records.units import PLAUSIBLE_RANGES, UnitConversion, conversion_for
+from app.records.analytes import AnalyteCatalogue, Conversion
 from schemas.clinical import (
-    CANONICAL_UNITS,
-    Analyte,
     BloodPressure,
     ClinicalRecord,
     Coding,
@@ -44,9 +42,11 @@ from schemas.clinical import (
 
 SKIPPED_STATUSES = frozenset({"entered-in-error", "cancelled"})
 
-_SYSTOLIC = Analyte.SYSTOLIC_BP
-_DIASTOLIC = Analyte.DIASTOLIC_BP
-_PANEL = Analyte.BLOOD_PRESSURE_PANEL
+# The record keeps blood pressure as paired readings, so these three analytes are the records layer's own.
+SYSTOLIC_BP = "systolic-bp"
+DIASTOLIC_BP = "diastolic-bp"
+BLOOD_PRESSURE_PANEL = "blood-pressure-panel"
+_SYSTOLIC, _DIASTOLIC, _PANEL = SYSTOLIC_BP, DIASTOLIC_BP, BLOOD_PRESSURE_PANEL
 _TAKEN_AT = attrgetter("taken_at")
 _UNKNOWN_UNIT = "unknown-unit"
 _IMPLAUSIBLE = "implausible"
@@ -57,13 +57,14 @@ _UNDATED = "undated"
 class _Normaliser:
     """One record's pass: the per-(analyte, unit) conversions it met and the counts behind its warnings."""
 
-    def __init__(self, source: SourceRecord) -> None:
+    def __init__(self, source: SourceRecord, catalogue: AnalyteCatalogue) -> None:
+        self.catalogue = catalogue
         self.practice_ods = source.practice_ods
         self.adapter = source.adapter
-        self.conversions: dict[tuple[Analyte, str | None], UnitConversion | None] = {}
-        self.dropped: Counter[tuple[Analyte, str]] = Counter()
-        self.unknown_units: defaultdict[Analyte, set[str]] = defaultdict(set)
-        self.measurements: defaultdict[Analyte, list[Measurement]] = defaultdict(list)
+        self.conversions: dict[tuple[str, str | None], Conversion | None] = {}
+        self.dropped: Counter[tuple[str, str]] = Counter()
+        self.unknown_units: defaultdict[str, set[str]] = defaultdict(set)
+        self.measurements: defaultdict[str, list[Measurement]] = defaultdict(list)
         self.blood_pressures: list[BloodPressure] = []
         self.systolic: list[Measurement] = []
         self.diastolic: list[Measurement] = []
@@ -72,12 +73,12 @@ class _Normaliser:
     def provenance(self, resource_id: str, code: Coding, unit: str | None) -> Provenance:
         return Provenance(self.practice_ods, self.adapter, resource_id, code, unit)
 
-    def conversion(self, analyte: Analyte, unit: str | None) -> UnitConversion | None:
+    def conversion(self, analyte: str, unit: str | None) -> Conversion | None:
         key = (analyte, unit)
         try:
             return self.conversions[key]
         except KeyError:
-            found = self.conversions[key] = conversion_for(analyte, unit)
+            found = self.conversions[key] = self.catalogue.conversion_for(analyte, unit)
             if found is None:
                 self.unknown_units[analyte].add("no unit" if unit is None else repr(unit[:24]))
             return found
@@ -85,7 +86,7 @@ class _Normaliser:
     def observations(self, observations: list[SourceObservation]) -> None:
         """The hot loop. A scalar result is mapped, converted and range-checked inline, the same steps as
         ``measure`` without its call overhead; panels and codes needing a second look go to ``uncommon``."""
-        lookup = ANALYTE_BY_CODE.get
+        lookup = self.catalogue.by_coding.get
         conversions = self.conversions
         dropped = self.dropped
         practice_ods, adapter = self.practice_ods, self.adapter
@@ -100,7 +101,7 @@ class _Normaliser:
                 analyte = lookup((code.system, code.code))
                 if analyte is not None:
                     break
-            if analyte is None or analyte is _PANEL or observation.components:
+            if analyte is None or analyte == _PANEL or observation.components:
                 self.uncommon(observation)
                 continue
             value = observation.value
@@ -118,7 +119,9 @@ class _Normaliser:
             if conversion is None:
                 dropped[(analyte, _UNKNOWN_UNIT)] += 1
                 continue
-            canonical = (value + conversion.shift) * conversion.scale
+            canonical = (value + conversion.offset) * conversion.scale
+            if conversion.round_to is not None:
+                canonical = round(canonical, conversion.round_to)
             if not conversion.low <= canonical <= conversion.high:
                 dropped[(analyte, _IMPLAUSIBLE)] += 1
                 continue
@@ -129,8 +132,8 @@ class _Normaliser:
 
     def uncommon(self, observation: SourceObservation) -> None:
         """Codes with stray whitespace, blood-pressure panels and results sent as components."""
-        found = analyte_of(observation.codings)
-        if found is None or found[0] is _PANEL or (observation.value is None and observation.components):
+        found = self.catalogue.analyte_of(observation.codings)
+        if found is None or found[0] == _PANEL or (observation.value is None and observation.components):
             if observation.components:
                 self.panel(observation, None if found is None else found[1])
             return
@@ -145,7 +148,7 @@ class _Normaliser:
 
     def measure(
         self,
-        analyte: Analyte,
+        analyte: str,
         code: Coding,
         quantity: SourceObservation | SourceQuantity,
         taken_at: datetime,
@@ -169,9 +172,9 @@ class _Normaliser:
     def file(self, measurement: Measurement) -> None:
         """Systolic and diastolic readings wait to be paired; everything else joins its series."""
         analyte = measurement.analyte
-        if analyte is _SYSTOLIC:
+        if analyte == _SYSTOLIC:
             self.systolic.append(measurement)
-        elif analyte is _DIASTOLIC:
+        elif analyte == _DIASTOLIC:
             self.diastolic.append(measurement)
         else:
             self.measurements[analyte].append(measurement)
@@ -181,7 +184,8 @@ class _Normaliser:
         components = [
             (found[0], found[1], component)
             for component in observation.components
-            if (found := analyte_of(component.codings)) is not None and found[0] in (_SYSTOLIC, _DIASTOLIC)
+            if (found := self.catalogue.analyte_of(component.codings)) is not None
+            and found[0] in (_SYSTOLIC, _DIASTOLIC)
         ]
         taken_at = _aware(observation.effective)
         if taken_at is None:
@@ -269,7 +273,8 @@ class _Normaliser:
     def warnings(self) -> list[str]:
         messages = []
         for (analyte, reason), count in sorted(self.dropped.items()):
-            messages.append(_drop_warning(analyte, reason, count, self.unknown_units.get(analyte, set())))
+            units = self.unknown_units.get(analyte, set())
+            messages.append(_drop_warning(self.catalogue, analyte, reason, count, units))
         if self.withheld:
             noun = "item" if self.withheld == 1 else "items"
             messages.append(f"{self.withheld} confidential {noun} withheld by the practice")
@@ -291,12 +296,13 @@ def _results(count: int) -> str:
     return "1 result" if count == 1 else f"{count} results"
 
 
-def _drop_warning(analyte: Analyte, reason: str, count: int, units: set[str]) -> str:
+def _drop_warning(catalogue: AnalyteCatalogue, analyte: str, reason: str, count: int, units: set[str]) -> str:
     if reason == _IMPLAUSIBLE:
-        bounds = PLAUSIBLE_RANGES[analyte]
+        definition = catalogue.definition(analyte)
+        bounds = definition.plausible
         return (
             f"{analyte}: {_results(count)} outside the plausible range {bounds.low:g}-{bounds.high:g} "
-            f"{CANONICAL_UNITS[analyte]} dropped (wrong unit or magnitude)"
+            f"{definition.canonical_unit} dropped (wrong unit or magnitude)"
         )
     if reason == _UNKNOWN_UNIT:
         return f"{analyte}: {_results(count)} in an unrecognised unit ({', '.join(sorted(units))}) dropped"
@@ -321,9 +327,9 @@ def _source_status(source: SourceRecord) -> SourceStatus:
     return SourceStatus(source.practice_ods, source.adapter, "partial", f"failed: {failed}")
 
 
-def normalise_record(source: SourceRecord) -> ClinicalRecord:
+def normalise_record(source: SourceRecord, catalogue: AnalyteCatalogue) -> ClinicalRecord:
     """The canonical record for one practice's answer: mapped, converted, filtered, counted and sorted."""
-    normaliser = _Normaliser(source)
+    normaliser = _Normaliser(source, catalogue)
     normaliser.observations(source.observations)
     normaliser.pair_standalone_readings()
     medications = normaliser.medications(source.medications)

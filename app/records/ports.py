@@ -1,18 +1,47 @@
-"""What the records domain needs from the outside world. Adapters implement these structurally."""
+"""What the records domain needs from the outside world. Adapters implement these structurally.
+
+The port owns the types it speaks in: the upstream failures (``schemas.upstream``, where adapters can reach
+them too) and the upstream deadline every request observes (``schemas.deadline``) are declared here, and the
+domain imports them from here, never from an adapter.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
 
-from adapters.errors import UpstreamError
 from schemas.clinical import RecordQuery, SourcePatient, SourceRecord
+from schemas.deadline import Deadline, current_deadline, upstream_deadline
+from schemas.upstream import (
+    PatientNotFound,
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamRefused,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+__all__ = [
+    "Deadline",
+    "GPRecordSource",
+    "PatientDirectory",
+    "PatientNotFound",
+    "UpstreamBadResponse",
+    "UpstreamError",
+    "UpstreamNotFound",
+    "UpstreamRefused",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "current_deadline",
+    "upstream_deadline",
+]
 
 
 class GPRecordSource(Protocol):
     """One GP practice's system: find a patient, fetch the parts of their record a specialty asks for.
 
-    Raises ``adapters.errors.PatientNotFound`` for an unknown patient and the other ``UpstreamError`` kinds
+    Raises ``PatientNotFound`` for an unknown patient and the other ``UpstreamError`` kinds
     for technical failures. A failure of one part of a record (one search) is reported in
     ``SourceRecord.failures`` rather than raised, so the summary can be marked incomplete.
     """

@@ -8,15 +8,19 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 
-from adapters.errors import UpstreamError, UpstreamTimeout
-from adapters.http import current_deadline, upstream_deadline
 from app.core.errors import NotFound
-from app.records.codes import codes_for
+from app.records.analytes import AnalyteCatalogue
+from app.records.needs import RecordNeeds
 from app.records.normalise import normalise_record
-from app.records.ports import GPRecordSource
+from app.records.ports import (
+    GPRecordSource,
+    UpstreamError,
+    UpstreamTimeout,
+    current_deadline,
+    upstream_deadline,
+)
 from app.records.wiring import PracticeNetwork
-from app.specialties.base import RecordNeeds
-from schemas.clinical import Analyte, ClinicalRecord, ObservationQuery, RecordQuery
+from schemas.clinical import ClinicalRecord, ObservationQuery, RecordQuery
 
 # The directory (PDS, for real) is one national service: a worklist asks it about a few patients at a time.
 DIRECTORY_LOOKUPS_AT_ONCE = 8
@@ -29,22 +33,25 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def record_query(needs: RecordNeeds, today: date, *, history_years: int) -> RecordQuery:
+def record_query(
+    needs: RecordNeeds, catalogue: AnalyteCatalogue, today: date, *, history_years: int
+) -> RecordQuery:
     """Only the codes and date windows the specialty asked for: never the whole record.
 
     A need without a window reads the whole history back to ``history_years`` before today, and no window
     reaches further. Analytes sharing a window share one search: each search is a round trip to the
     practice, and a worklist makes many, so fewer searches keep a clinic fast and the practice's load down.
+    Raises KeyError for an analyte the catalogue does not hold: a wiring fault, caught by the tests.
     """
-    by_window: dict[int, list[Analyte]] = defaultdict(list)
+    by_window: dict[int, list[str]] = defaultdict(list)
     for need in needs.results:
         years = history_years if need.years is None else min(need.years, history_years)
         by_window[years].append(need.analyte)
     return RecordQuery(
         observations=tuple(
             ObservationQuery(
-                name="+".join(analyte.value for analyte in analytes),
-                codes=tuple(code for analyte in analytes for code in codes_for(analyte)),
+                name="+".join(analytes),
+                codes=tuple(code for analyte in analytes for code in catalogue.codes_for(analyte)),
                 since=_years_before(today, years),
             )
             for years, analytes in sorted(by_window.items(), reverse=True)
@@ -103,6 +110,7 @@ async def fetch_clinical_records(
     nhs_numbers: Sequence[str],
     needs: RecordNeeds,
     *,
+    catalogue: AnalyteCatalogue,
     today: date,
     history_years: int,
 ) -> dict[str, ClinicalRecord | UpstreamError]:
@@ -113,12 +121,12 @@ async def fetch_clinical_records(
     try:
         async with _backstop(f"practice {source.practice_ods}"):
             raw = await source.fetch_records(
-                nhs_numbers, record_query(needs, today, history_years=history_years)
+                nhs_numbers, record_query(needs, catalogue, today, history_years=history_years)
             )
     except UpstreamError as failure:
         return dict.fromkeys(nhs_numbers, failure)
     return {
-        nhs_number: found if isinstance(found, UpstreamError) else normalise_record(found)
+        nhs_number: found if isinstance(found, UpstreamError) else normalise_record(found, catalogue)
         for nhs_number, found in raw.items()
     }
 
@@ -132,9 +140,9 @@ async def fetch_clinical_record(
     could not be found in time, and the other ``UpstreamError`` kinds as the source does. Parts of the
     record not fetched in time leave it incomplete, with a warning naming them.
     """
-    query = record_query(needs, today, history_years=network.record_history_years)
+    query = record_query(needs, network.catalogue, today, history_years=network.record_history_years)
     with upstream_deadline(network.upstream_deadline_seconds):
         async with _backstop("the GP record"):
             ods = await registered_practice(network, nhs_number)
             raw = await network.source_for(ods).fetch_record(nhs_number, query)
-    return normalise_record(raw)
+    return normalise_record(raw, network.catalogue)

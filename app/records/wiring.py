@@ -18,6 +18,7 @@ from adapters.gp_connect import GpConnectSource
 from adapters.pds import PdsDirectory, StaticDirectory
 from app.core.config import Settings
 from app.core.errors import NotFound
+from app.records.analytes import AnalyteCatalogue
 from app.records.ports import GPRecordSource, PatientDirectory
 from app.records.practices import (
     DirectoryConfig,
@@ -40,6 +41,8 @@ class PracticeNetwork:
     practices: dict[str, PracticeConfig]
     sources: dict[str, GPRecordSource]
     directory: PatientDirectory
+    # Every analyte the registered specialties read: how codes and units are understood.
+    catalogue: AnalyteCatalogue
     mesh: MeshConfig | None = None
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     # How far back records are read, and how long all the upstream work behind one answer may take.
@@ -113,7 +116,11 @@ def _directory(
 
 
 def build_practice_network(
-    settings: Settings, factory: async_sessionmaker[AsyncSession], *, today: date | None = None
+    settings: Settings,
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    catalogue: AnalyteCatalogue,
+    today: date | None = None,
 ) -> PracticeNetwork:
     today = today or date.today()
     config = check_practices_file(settings)
@@ -131,6 +138,7 @@ def build_practice_network(
         config.practices,
         sources,
         directory,
+        catalogue,
         config.mesh,
         clients,
         record_history_years=settings.record_history_years,

@@ -1,39 +1,24 @@
 """What a specialty plug-in declares. Adding a specialty is a new folder that provides one of these.
 
-A specialty states what it needs from the GP record (analytes and how far back), how it turns a normalised
-record into its summary, the headline figures a clinic worklist shows, its referral criteria, and the advice
+A specialty states the analytes it reads (as data), what it needs from the GP record (which analytes, how far
+back), how it turns a normalised record into its summary (the shared envelope plus its own fields), the
+figures a clinic worklist shows, its referral criteria, its chart bands, its own settings, and the advice
 outcomes and follow-up actions a consultant may choose. It never reaches into records, advice or clinics.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
 from pydantic import BaseModel
 
-from schemas.advice import ChartPoint
-from schemas.clinical import Analyte, ClinicalRecord
-
-
-@dataclass(frozen=True, slots=True)
-class ResultNeed:
-    """An analyte and how many years of its results the summary uses, counted back from today.
-
-    None asks for the whole history, up to the service's cap (``VCLINIC_RECORD_HISTORY_YEARS``): a rule
-    anchored to the latest result must see results however long ago that was.
-    """
-
-    analyte: Analyte
-    years: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RecordNeeds:
-    results: tuple[ResultNeed, ...]
-    medication_years: int = 2
-    conditions: bool = True
+from app.records.analytes import AnalyteDefinition
+from app.records.needs import RecordNeeds
+from schemas.api.summary import Highlight, HighlightFlag, SpecialtySummary
+from schemas.clinical import ClinicalRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,29 +38,30 @@ class FollowUpActionDefinition:
 
 
 @dataclass(frozen=True, slots=True)
-class SummaryContext:
-    today: date
-    generated_at: datetime
-    egfr_equation: str
+class ThresholdBand:
+    """A band a chart shades for an analyte, in its canonical unit: ``low`` inclusive, ``high`` exclusive."""
+
+    low: float | None
+    high: float | None
+    label: str
+    flag: HighlightFlag
 
 
 @dataclass(frozen=True, slots=True)
-class SummaryHighlights:
-    """What a worklist row shows of a summary. Specialties fill what they have."""
+class SummaryContext:
+    """What a summary is built against: the day, the moment, and the specialty's own settings.
 
-    headline: str | None = None
-    # False when part of the record could not be read: such highlights are shown but never reused.
-    complete: bool = True
-    latest_egfr: float | None = None
-    egfr_slope_per_year: float | None = None
-    g_category: str | None = None
-    a_category: str | None = None
-    kfre_five_year_percent: float | None = None
-    criteria_met: tuple[str, ...] = ()
+    ``egfr_equation`` is nephrology's until its settings model carries it.
+    """
+
+    today: date
+    generated_at: datetime
+    egfr_equation: str = "ckd-epi-2009"
+    settings: BaseModel | None = None
 
 
 class Specialty(Protocol):
-    """Read-only: a plug-in is an immutable declaration plus two pure functions."""
+    """Read-only: a plug-in is an immutable declaration plus pure functions of the record and the summary."""
 
     @property
     def code(self) -> str: ...
@@ -85,6 +71,11 @@ class Specialty(Protocol):
 
     @property
     def description(self) -> str: ...
+
+    @property
+    def analytes(self) -> tuple[AnalyteDefinition, ...]:
+        """Every analyte the specialty reads; shared ones come from ``app.specialties.analytes``."""
+        ...
 
     @property
     def needs(self) -> RecordNeeds: ...
@@ -99,12 +90,24 @@ class Specialty(Protocol):
     def follow_up_actions(self) -> tuple[FollowUpActionDefinition, ...]: ...
 
     @property
-    def summary_model(self) -> type[BaseModel]: ...
+    def summary_model(self) -> type[SpecialtySummary]: ...
 
-    def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> BaseModel: ...
+    @property
+    def settings_model(self) -> type[BaseModel] | None:
+        """The specialty's own configuration, or None when it has none."""
+        ...
 
-    def highlights(self, summary: BaseModel) -> SummaryHighlights: ...
+    @property
+    def thresholds(self) -> Mapping[str, tuple[ThresholdBand, ...]]:
+        """Analyte code → the bands its chart panel shades."""
+        ...
 
-    def letter_chart(self, summary: BaseModel) -> list[ChartPoint]:
-        """The series the advice letter charts (eGFR for nephrology); empty where there is none."""
+    def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> SpecialtySummary: ...
+
+    def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
+        """The figures a worklist row shows, in column order; the same labels for every patient."""
+        ...
+
+    def letter_series(self, summary: SpecialtySummary) -> str | None:
+        """The analyte whose ``summary.series`` the advice letter charts, or None for no chart."""
         ...

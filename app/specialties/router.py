@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
 from app.access.relationships import require_record_access
 from app.audit.service import AuditNote
@@ -20,7 +23,13 @@ from schemas.api.specialties import CriterionPublic, FollowUpActionPublic, Speci
 
 router = APIRouter(prefix="/v1", tags=["specialties"])
 
-SUMMARY_MODELS: Any = tuple(specialty.summary_model for specialty in SPECIALTIES.values())
+
+def summary_response_model() -> Any:
+    """One named model per registered specialty, told apart by ``specialty``: a ``oneOf`` in OpenAPI."""
+    models = tuple(dict.fromkeys(specialty.summary_model for specialty in SPECIALTIES.values()))
+    if len(models) == 1:
+        return models[0]
+    return Annotated[reduce(or_, models), Field(discriminator="specialty")]
 
 
 def specialty_public(specialty: Specialty) -> SpecialtyPublic:
@@ -44,7 +53,7 @@ async def list_specialties(_principal: PrincipalDep) -> list[SpecialtyPublic]:
 
 @router.get(
     "/patients/{nhs_number}/summaries/{specialty}",
-    response_model=SUMMARY_MODELS[0] if len(SUMMARY_MODELS) == 1 else None,
+    response_model=summary_response_model(),
     responses=problem_responses(401, 403, 404, 422, 502, 503, 504),
 )
 async def read_summary(

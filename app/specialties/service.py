@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty, SummaryContext
+from schemas.api.summary import SpecialtySummary
 from schemas.clinical import ClinicalRecord
 
 
@@ -19,7 +18,7 @@ async def build_summary_for(
     nhs_number: str,
     now: datetime,
     egfr_equation: str,
-) -> BaseModel:
+) -> SpecialtySummary:
     """The specialty's summary of the patient as of ``now``, assembled live from the GP record.
 
     Raises ``NotFound`` when no connected practice holds the patient and ``UpstreamError`` when the practice
@@ -31,7 +30,7 @@ async def build_summary_for(
 
 def summarise(
     specialty: Specialty, record: ClinicalRecord, *, now: datetime, egfr_equation: str
-) -> BaseModel:
+) -> SpecialtySummary:
     """The specialty's summary of a record already fetched, as of ``now``."""
     context = SummaryContext(today=now.date(), generated_at=now, egfr_equation=egfr_equation)
     return specialty.build_summary(record, context)

@@ -1,5 +1,6 @@
-"""The demo clinic ``make run`` opens into: today's nephrology clinic for Dr Lee, with the demo practice's
-patients on its list, several of them there because the practice asked for advice.
+"""The demo clinics ``make run`` opens into: one for today per registered specialty, each with the demo
+practice's patients whose stories belong to it. Dr Lee's renal clinic has several patients there because the
+practice asked for advice; the other specialties' demo consultants find theirs from the practice search.
 
 Seeded through the advice and clinic services, as the practice and the consultant would, and audited like
 any other write. Safe on every restart: a clinic for the demo consultant today means the work is done, and
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS
+from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS, demo_patients_of
 from app.advice.models import AdviceRequest
 from app.advice.service import create_advice_request, list_advice_requests
 from app.audit.service import AuditLog, AuditNote
@@ -24,6 +25,7 @@ from app.auth.principal import Principal, Role
 from app.clinics.models import Clinic
 from app.clinics.service import add_clinic_entry, create_clinic, list_clinics
 from app.records.wiring import PracticeNetwork
+from app.specialties.registry import SPECIALTIES
 from schemas.advice import Urgency
 from schemas.api.advice import AdviceRequestCreate, AdviceStatus
 from schemas.api.clinics import (
@@ -52,7 +54,19 @@ class DemoConsultant:
 
 
 DEMO_CONSULTANT = DemoConsultant("dr-lee", "Dr Lee", "nephrology")
-DEMO_CONSULTANTS = {DEMO_CONSULTANT.sub: DEMO_CONSULTANT}
+
+
+def _demo_consultant(code: str, title: str) -> DemoConsultant:
+    if code == DEMO_CONSULTANT.specialty:
+        return DEMO_CONSULTANT
+    return DemoConsultant(f"demo-{code}", f"Demo {title} consultant", code)
+
+
+DEMO_CONSULTANTS = {
+    consultant.sub: consultant
+    for consultant in (_demo_consultant(code, s.title) for code, s in SPECIALTIES.items())
+}
+"""One demo consultant per registered specialty, Dr Lee (nephrology) first."""
 DEMO_PRACTICE_SYSTEM = Principal(sub="demo-practice-system", role=Role.GP_SYSTEM, ods=DEMO_PRACTICE_ODS)
 
 _BY_NAME = {patient.name: patient.nhs_number for patient in DEMO_PATIENTS}
@@ -121,17 +135,33 @@ async def seed_demo_clinic(
             now=now,
         )
         await _audit(audit_log, session, doctor, "open a clinic", None)
-        for name, question, urgency in ADVICE_QUESTIONS:
+        questions, searched = _entries_for(consultant.specialty)
+        for name, question, urgency in questions:
             request = await _open_request(
                 audit_log, session, network, _BY_NAME[name], question, urgency, consultant
             )
             submission = ClinicEntryFromAdviceRequest(advice_request_id=request.id)
             await _add(audit_log, session, network, clinic, doctor, submission, now)
-        for name, reason in SEARCH_ENTRIES:
+        for name, reason in searched:
             submission_for = ClinicEntryForPatient(nhs_number=_BY_NAME[name], reason=reason)
             await _add(audit_log, session, network, clinic, doctor, submission_for, now)
-    log.info("demo clinic seeded", extra={"clinic": clinic.id})
+    log.info("demo clinic seeded", extra={"clinic": clinic.id, "specialty": consultant.specialty})
     return True
+
+
+async def seed_demo_clinics(audit_log: AuditLog, network: PracticeNetwork, *, now: datetime) -> int:
+    """Today's demo clinic for every registered specialty's demo consultant; how many were opened now."""
+    seeded = 0
+    for consultant in DEMO_CONSULTANTS.values():
+        seeded += await seed_demo_clinic(audit_log, network, now=now, consultant=consultant)
+    return seeded
+
+
+def _entries_for(specialty: str) -> tuple[tuple[tuple[str, str, Urgency], ...], tuple[tuple[str, str], ...]]:
+    """The practice's questions and the searched patients of a specialty's demo clinic."""
+    if specialty == DEMO_CONSULTANT.specialty:
+        return ADVICE_QUESTIONS, SEARCH_ENTRIES
+    return (), tuple((patient.name, patient.story) for patient in demo_patients_of(specialty))
 
 
 async def _open_request(

@@ -14,10 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
-from adapters.errors import UpstreamError
 from app.core.errors import ProblemError, Unauthorised
 from app.web.session import end_session
 from app.web.templating import render
+from schemas.upstream import UpstreamError
 
 PAGE_TAG = "pages"
 

@@ -33,6 +33,15 @@ def one_decimal(value: float | None, signed: bool = False) -> str:
     return f"{value:+.1f}" if signed else f"{value:.1f}"
 
 
+def figure(value: str | float | None) -> str:
+    """A worklist figure: text as the specialty gave it, a number to at most one decimal place."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return f"{round(value, 1):g}"
+
+
 def nhs_number(value: str) -> str:
     """Spaced 3-3-4, as the NHS shows an NHS number to people."""
     return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
@@ -77,6 +86,7 @@ def words(code: str) -> str:
 templates.env.filters.update(
     whole=whole,
     one_decimal=one_decimal,
+    figure=figure,
     nhs_number=nhs_number,
     clinical_date=clinical_date,
     clinical_dates_in=clinical_dates_in,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from schemas.api.summary import Highlight
 from schemas.clinical import Sex
 from schemas.nhs_number import NhsNumber
 from schemas.text import NOT_BLANK, Code, NoteText, ShortText
@@ -122,18 +123,6 @@ class ClinicDetailPublic(ClinicPublic):
     entries: list[ClinicEntryPublic] = Field(description="Every entry in list order, removed ones included")
 
 
-class SummaryHighlightsPublic(BaseModel):
-    """The headline figures of the specialty's summary; a specialty fills those it has."""
-
-    headline: str | None
-    latest_egfr: float | None
-    egfr_slope_per_year: float | None
-    g_category: str | None
-    a_category: str | None
-    kfre_five_year_percent: float | None
-    criteria_met: list[str] = Field(description="Codes of the referral criteria the patient meets")
-
-
 class WorklistSummaryPublic(BaseModel):
     status: SummaryAvailability
     practice_ods: str = Field(description="The practice whose record the summary is built from")
@@ -143,7 +132,15 @@ class WorklistSummaryPublic(BaseModel):
     )
     patient_age: int | None = Field(default=None, description="Whole years on the day the record was read")
     patient_sex: Sex | None = Field(default=None, description="As the patient's practice records it")
-    highlights: SummaryHighlightsPublic | None
+    complete: bool | None = Field(
+        default=None, description="False when part of the record could not be read; null without a summary"
+    )
+    highlights: list[Highlight] | None = Field(
+        description="The figures the specialty declares for a worklist row, in column order"
+    )
+    criteria_met: list[str] | None = Field(
+        default=None, description="Codes of the referral criteria the patient meets"
+    )
     problem: str | None = Field(description="Why the summary could not be built, naming the failing practice")
 
 

@@ -1,9 +1,10 @@
 """The nephrology summary: the response of ``GET /v1/patients/{nhs}/summaries/nephrology``.
 
 The shape is the contract in DESIGN.md ("The nephrology summary"); field names are fixed, and the fields
-beyond it (``equation``, ``comparator``, ``reason`` ...) only add. Numbers keep full precision: rounding is
-the page's job. The vocabularies (categories, statuses, classes) live here so that the calculations and the
-API spell them one way.
+beyond it (``equation``, ``comparator``, ``reason``, the envelope's ``series`` and criterion ``title`` ...)
+only add. It is the shared envelope (``schemas.api.summary``) with nephrology's own fields. Numbers keep full
+precision: rounding is the page's job. The vocabularies (categories, statuses, classes) live here so that
+the calculations and the API spell them one way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from schemas.clinical import Sex
+from schemas.api.summary import ConditionEntry as ConditionEntry
+from schemas.api.summary import CriterionResult, MedicationPublic, ResultValue, SpecialtySummary
+from schemas.api.summary import CriterionStatus as CriterionStatus
+from schemas.api.summary import SummaryPatient as SummaryPatient
+from schemas.api.summary import SummarySource as SummarySource
 
 
 class EgfrEquation(StrEnum):
@@ -69,12 +74,6 @@ class CriterionCode(StrEnum):
     RENAL_ARTERY_STENOSIS = "renal-artery-stenosis"
 
 
-class CriterionStatus(StrEnum):
-    MET = "met"
-    NOT_MET = "not-met"
-    INSUFFICIENT_DATA = "insufficient-data"
-
-
 class MedicineClass(StrEnum):
     """The medicine classes that matter to the kidney (CLINICAL.md, "Medicines that matter")."""
 
@@ -93,19 +92,10 @@ class MedicineClass(StrEnum):
     ALPHA_BLOCKER = "alpha-blocker"
 
 
-class SummarySource(BaseModel):
-    practice_ods: str
-    adapter: str
-    status: str
-    detail: str | None
-
-
-class SummaryPatient(BaseModel):
-    nhs_number: str
-    name: str | None
-    birth_date: dt.date | None
-    age: int | None
-    sex: Sex
+# The envelope's shapes under the names nephrology's summary has always used.
+LabPoint = ResultValue
+ReferralCriterion = CriterionResult
+MedicationEntry = MedicationPublic
 
 
 class DatedValue(BaseModel):
@@ -120,13 +110,6 @@ class EgfrPoint(BaseModel):
     unit: str
     origin: EgfrOrigin
     equation: EgfrEquation | None = None
-    comparator: str | None = None
-
-
-class LabPoint(BaseModel):
-    date: dt.date
-    value: float
-    unit: str
     comparator: str | None = None
 
 
@@ -160,12 +143,6 @@ class KfreSummary(BaseModel):
     reason: str | None = None
 
 
-class ReferralCriterion(BaseModel):
-    code: CriterionCode
-    status: CriterionStatus
-    evidence: str
-
-
 class AkiEpisode(BaseModel):
     date: dt.date
     stage: Literal[1, 2, 3]
@@ -185,41 +162,14 @@ class BloodPressureSummary(BaseModel):
     above_target: bool | None
 
 
-class MedicationEntry(BaseModel):
-    name: str
-    classes: list[MedicineClass]
-    status: str
+class NephrologySummary(SpecialtySummary):
+    """The renal summary: the envelope, then the kidney's own figures."""
 
-
-class ConditionEntry(BaseModel):
-    code: str | None
-    system: str | None
-    display: str | None
-    onset: dt.date | None = None
-    clinical_status: str | None = None
-
-
-class LatestResults(BaseModel):
-    potassium: LabPoint | None
-    haemoglobin: LabPoint | None
-    hba1c: LabPoint | None
-
-
-class NephrologySummary(BaseModel):
     specialty: Literal["nephrology"] = "nephrology"
-    generated_at: dt.datetime
-    complete: bool
-    sources: list[SummarySource]
-    patient: SummaryPatient
     egfr: EgfrSummary
     creatinine: CreatinineSummary
     acr: AcrSummary
     ckd: CkdCategories
     kfre: KfreSummary
-    referral_criteria: list[ReferralCriterion]
     aki_episodes: list[AkiEpisode]
     blood_pressure: BloodPressureSummary
-    medications: list[MedicationEntry]
-    conditions: list[ConditionEntry]
-    latest: LatestResults
-    warnings: list[str]

@@ -48,17 +48,23 @@ async def test_the_worklist_shows_each_patients_highlights_in_list_order(
     assert {row["summary"]["practice_ods"] for row in rows} == {DEMO_PRACTICE_ODS}
     names = {patient.nhs_number: patient.name for patient in DEMO_PATIENTS}
     assert [row["summary"]["patient_name"] for row in rows] == [names[nhs] for nhs in order]
-    failure, proteinuria, decline, normal = (row["summary"]["highlights"] for row in rows)
-    assert failure["g_category"] == "G5"
-    assert failure["kfre_five_year_percent"] > 5
-    assert "kfre-5y-over-5pct" in failure["criteria_met"]
-    assert proteinuria["a_category"] == "A3"
-    assert "acr-70-or-more" in proteinuria["criteria_met"]
-    assert 35 < decline["latest_egfr"] < 45
-    assert decline["egfr_slope_per_year"] < -15
-    assert "egfr-decline-15-per-year" in decline["criteria_met"]
-    assert normal["g_category"] == "G1"
-    assert normal["criteria_met"] == []
+    failure, proteinuria, decline, normal = (_figures(row["summary"]) for row in rows)
+    assert [h["label"] for h in rows[0]["summary"]["highlights"]] == ["eGFR", "Slope /yr", "CKD", "KFRE 5y"]
+    assert failure["CKD"]["value"].startswith("G5")
+    assert failure["KFRE 5y"]["value"] > 5
+    assert failure["KFRE 5y"]["flag"] == "urgent"
+    assert "kfre-5y-over-5pct" in rows[0]["summary"]["criteria_met"]
+    assert proteinuria["CKD"]["value"].endswith("A3")
+    assert "acr-70-or-more" in rows[1]["summary"]["criteria_met"]
+    assert 35 < decline["eGFR"]["value"] < 45
+    assert decline["Slope /yr"]["value"] < -15
+    assert "egfr-decline-15-per-year" in rows[2]["summary"]["criteria_met"]
+    assert normal["CKD"]["value"].startswith("G1")
+    assert rows[3]["summary"]["criteria_met"] == []
+
+
+def _figures(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {figure["label"]: figure for figure in summary["highlights"]}
 
 
 async def test_a_clinic_entry_lets_the_specialty_read_the_summary_without_break_glass(

@@ -23,6 +23,7 @@ from app.records.service import record_query
 from app.specialties.nephrology.plugin import NEPHROLOGY
 from tests.clinics.clinic_calls import add_patients, opened, worklist, worklist_rows
 from tests.clinics.counting import Tally, count_fetches
+from tests.support.catalogue import CATALOGUE
 from tests.support.identity import IdentityProvider, bearer
 from tests.support.practices import practices_file_for
 
@@ -109,7 +110,7 @@ async def test_patients_are_fetched_in_batches_and_no_practice_has_more_in_fligh
     # Both practices were asked at once: one practice's bound does not hold up the other's patients.
     assert tally.peak_overall == 2 * BOUND
     # Each batch is one search per part, whatever its size: a patient search, and one per date window.
-    windows = len(record_query(NEPHROLOGY.needs, date.today(), history_years=20).observations)
+    windows = len(record_query(NEPHROLOGY.needs, CATALOGUE, date.today(), history_years=20).observations)
     for base_url in gp_servers.values():
         searches = await _searches(base_url)
         assert searches["Patient"] == 2
@@ -178,10 +179,16 @@ async def test_a_practice_paging_for_ever_is_cut_off_at_the_worklist_deadline(
 
     assert time.monotonic() - started < 3.0
     whole = _by_practice(rows, MILE_END)
-    assert all(s["status"] == "available" and s["highlights"]["headline"].startswith("eGFR") for s in whole)
+    assert all(s["status"] == "available" and s["complete"] and s["highlights"][0]["value"] for s in whole)
     # A batch cut off mid-search shows what it has, marked incomplete; one still queued names the deadline.
     for row in _by_practice(rows, BOW):
         if row["status"] == "available":
-            assert row["highlights"]["headline"] == "no eGFR found: the record is incomplete"
+            assert row["complete"] is False
+            assert row["highlights"][0] == {
+                "label": "eGFR",
+                "value": None,
+                "unit": "mL/min/1.73m2",
+                "flag": None,
+            }
         else:
             assert "deadline" in row["problem"]

@@ -10,6 +10,7 @@ from adapters.pds import StaticDirectory
 from app.records.practices import PracticeConfig
 from app.records.wiring import PracticeNetwork
 from tests.adapters.fhir_r4.practice_server import BASE, NHS, source
+from tests.support.catalogue import CATALOGUE
 
 ODS = "A12345"
 
@@ -21,5 +22,6 @@ def fhir_network(
         practices={ODS: PracticeConfig(name="Test", adapter="fhir-r4", base_url=BASE, delivery="feed")},
         sources={ODS: source(http, **kwargs)},
         directory=StaticDirectory({NHS: ODS}),
+        catalogue=CATALOGUE,
         upstream_deadline_seconds=deadline_seconds,
     )

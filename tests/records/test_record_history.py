@@ -26,6 +26,7 @@ from schemas.clinical import (
     SourcePatient,
     SourceRecord,
 )
+from tests.support.catalogue import CATALOGUE
 
 ODS = "A12345"
 NHS = "9434765919"
@@ -81,6 +82,7 @@ async def summary_on(today: str, results: Sequence[tuple[str, float]]) -> Nephro
         practices={ODS: PracticeConfig(name="Test", adapter="demo", delivery="feed")},
         sources={ODS: DatedSearchPractice(results)},
         directory=StaticDirectory({NHS: ODS}),
+        catalogue=CATALOGUE,
     )
     summary = await build_summary_for(
         network=network,
@@ -94,7 +96,7 @@ async def summary_on(today: str, results: Sequence[tuple[str, float]]) -> Nephro
 
 
 def criterion(summary: NephrologySummary, code: CriterionCode) -> CriterionStatus:
-    return next(c.status for c in summary.referral_criteria if c.code is code)
+    return next(c.status for c in summary.referral_criteria if c.code == code)
 
 
 async def test_a_patient_whose_results_stop_in_2020_shows_them_and_is_warned_of_as_stale() -> None:
@@ -111,7 +113,8 @@ async def test_a_patient_whose_results_stop_in_2020_shows_them_and_is_warned_of_
     assert summary.egfr.latest.value == 47.0
     assert "no eGFR in the last 15 months (latest 2020-06-15)" in summary.warnings
     assert not any("recorded" in warning and "eGFR" in warning for warning in summary.warnings)
-    assert NEPHROLOGY.highlights(summary).headline == "eGFR 47 (G3a)"
+    egfr, _, ckd, _ = NEPHROLOGY.highlights(summary)
+    assert (egfr.value, ckd.value) == (47.0, "G3a")
 
 
 async def test_the_trend_and_the_25_percent_fall_are_measured_back_from_a_latest_egfr_of_january_2023() -> (

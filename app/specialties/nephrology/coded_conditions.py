@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.records.codes import SNOMED_SYSTEMS
+from app.records.value_sets import SNOMED_SYSTEMS
 from schemas.clinical import Coding, Condition
 
 HAEMATURIA_CODES = frozenset(

@@ -2,61 +2,78 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from pydantic import BaseModel
 
+from app.records.analytes import AnalyteDefinition
+from app.records.needs import RecordNeeds, ResultNeed
+from app.specialties.analytes import (
+    ACR,
+    BLOOD_PRESSURE,
+    CREATININE,
+    EGFR,
+    HAEMOGLOBIN,
+    HBA1C,
+    POTASSIUM,
+)
 from app.specialties.base import (
     CriterionDefinition,
     FollowUpActionDefinition,
-    RecordNeeds,
-    ResultNeed,
     SummaryContext,
-    SummaryHighlights,
+    ThresholdBand,
 )
+from app.specialties.nephrology.criterion_definitions import NEPHROLOGY_CRITERIA
 from app.specialties.nephrology.results import shown
 from app.specialties.nephrology.summary import build_nephrology_summary
-from schemas.advice import ChartPoint
-from schemas.api.nephrology import CriterionStatus, EgfrEquation, NephrologySummary
-from schemas.clinical import Analyte, ClinicalRecord
+from schemas.api.nephrology import EgfrEquation, KdigoRisk, NephrologySummary
+from schemas.api.summary import Highlight, HighlightFlag, SpecialtySummary
+from schemas.clinical import ClinicalRecord
 
-NG203 = "NICE NG203 (2021), 1.5.5"
+NEPHROLOGY_ANALYTES: tuple[AnalyteDefinition, ...] = (
+    EGFR,
+    CREATININE,
+    ACR,
+    *BLOOD_PRESSURE,
+    POTASSIUM,
+    HAEMOGLOBIN,
+    HBA1C,
+)
 
 # The whole history of every result the summary reads. Its rules are anchored to the latest result (the
 # 3-year trend, the 12-month decline criteria, the AKI baseline, the KFRE's ACR) and the chart shows the
 # kidney history, so a window counted back from today would hide a patient whose results stopped years ago.
 NEPHROLOGY_NEEDS = RecordNeeds(
-    results=tuple(
-        ResultNeed(analyte)
-        for analyte in (
-            Analyte.EGFR,
-            Analyte.CREATININE,
-            Analyte.ACR,
-            Analyte.SYSTOLIC_BP,
-            Analyte.DIASTOLIC_BP,
-            Analyte.BLOOD_PRESSURE_PANEL,
-            Analyte.POTASSIUM,
-            Analyte.HAEMOGLOBIN,
-            Analyte.HBA1C,
-        )
-    ),
+    results=tuple(ResultNeed(analyte.code) for analyte in NEPHROLOGY_ANALYTES),
     medication_years=1,
     conditions=True,
 )
 
-NEPHROLOGY_CRITERIA = (
-    CriterionDefinition("kfre-5y-over-5pct", "5-year kidney failure risk above 5%", NG203),
-    CriterionDefinition("acr-70-or-more", "ACR 70 mg/mmol or more", NG203),
-    CriterionDefinition("acr-over-30-with-haematuria", "ACR above 30 mg/mmol with haematuria", NG203),
-    CriterionDefinition("egfr-decline-25pct", "Sustained fall in eGFR of 25% and a category change", NG203),
-    CriterionDefinition("egfr-decline-15-per-year", "Sustained fall in eGFR of 15 or more a year", NG203),
-    CriterionDefinition(
-        "uncontrolled-hypertension-4-drugs", "Hypertension above target on 4 or more drugs", NG203
-    ),
-    CriterionDefinition("rare-or-genetic-cause", "Known or suspected rare or genetic cause of CKD", NG203),
-    CriterionDefinition("renal-artery-stenosis", "Suspected renal artery stenosis", NG203),
+# KDIGO 2012 G categories (CLINICAL.md, "KDIGO categories"), as the eGFR chart shades them.
+EGFR_BANDS = (
+    ThresholdBand(None, 15.0, "G5", "urgent"),
+    ThresholdBand(15.0, 30.0, "G4", "urgent"),
+    ThresholdBand(30.0, 45.0, "G3b", "attention"),
+    ThresholdBand(45.0, 60.0, "G3a", "attention"),
+    ThresholdBand(60.0, 90.0, "G2", "normal"),
+    ThresholdBand(90.0, None, "G1", "normal"),
 )
-
+# KDIGO A categories: A3 above 30 mg/mmol, A2 from 3.
+ACR_BANDS = (
+    ThresholdBand(None, 3.0, "A1", "normal"),
+    ThresholdBand(3.0, 30.0, "A2", "attention"),
+    ThresholdBand(30.0, None, "A3", "urgent"),
+)
+_RISK_FLAGS: dict[KdigoRisk, HighlightFlag] = {
+    KdigoRisk.LOW: "normal",
+    KdigoRisk.MODERATE: "normal",
+    KdigoRisk.HIGH: "attention",
+    KdigoRisk.VERY_HIGH: "urgent",
+}
+# NICE NG203 1.5.5: refer at a 5-year risk above 5%.
+KFRE_REFERRAL_PERCENT = 5.0
 NEPHROLOGY_ACTIONS = (
     FollowUpActionDefinition("repeat-ue-acr-3-months", "Repeat U&E and urine ACR in 3 months", 90),
     FollowUpActionDefinition("repeat-ue-2-weeks", "Repeat U&E in 2 weeks", 14),
@@ -82,13 +99,18 @@ class Nephrology:
     description: str = (
         "Renal virtual clinic: eGFR trend, albuminuria, kidney failure risk and NICE NG203 criteria"
     )
+    analytes: tuple[AnalyteDefinition, ...] = NEPHROLOGY_ANALYTES
     needs: RecordNeeds = NEPHROLOGY_NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = NEPHROLOGY_CRITERIA
     advice_outcomes: tuple[str, ...] = ADVICE_OUTCOMES
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = NEPHROLOGY_ACTIONS
-    summary_model: type[BaseModel] = NephrologySummary
+    summary_model: type[NephrologySummary] = NephrologySummary
+    settings_model: type[BaseModel] | None = None
+    thresholds: Mapping[str, tuple[ThresholdBand, ...]] = field(
+        default_factory=lambda: MappingProxyType({EGFR.code: EGFR_BANDS, ACR.code: ACR_BANDS})
+    )
 
-    def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> BaseModel:
+    def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> NephrologySummary:
         return build_nephrology_summary(
             record,
             today=context.today,
@@ -96,27 +118,56 @@ class Nephrology:
             generated_at=context.generated_at,
         )
 
-    def highlights(self, summary: BaseModel) -> SummaryHighlights:
+    def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
         assert isinstance(summary, NephrologySummary)
-        latest = summary.egfr.latest
-        met = tuple(c.code.value for c in summary.referral_criteria if c.status is CriterionStatus.MET)
-        category = summary.ckd.g_category.value if summary.ckd.g_category else None
-        return SummaryHighlights(
-            headline=f"eGFR {shown(latest.value, latest.comparator)} ({category})"
-            if latest
-            else ("no eGFR on record" if summary.complete else "no eGFR found: the record is incomplete"),
-            complete=summary.complete,
-            latest_egfr=latest.value if latest else None,
-            egfr_slope_per_year=summary.egfr.slope_per_year,
-            g_category=category,
-            a_category=summary.ckd.a_category.value if summary.ckd.a_category else None,
-            kfre_five_year_percent=summary.kfre.five_year_percent,
-            criteria_met=met,
+        latest, ckd, kfre = summary.egfr.latest, summary.ckd, summary.kfre
+        categories = " ".join(c.value for c in (ckd.g_category, ckd.a_category) if c is not None)
+        five_year = kfre.five_year_percent
+        return (
+            Highlight(
+                label="eGFR",
+                value=None if latest is None else _figure(latest.value, latest.comparator),
+                unit=EGFR.canonical_unit,
+                flag=_band_flag(EGFR_BANDS, latest.value) if latest else None,
+            ),
+            Highlight(
+                label="Slope /yr",
+                value=summary.egfr.slope_per_year,
+                unit="mL/min/1.73m2/yr",
+                flag="attention" if summary.egfr.accelerated_progression else None,
+            ),
+            Highlight(
+                label="CKD",
+                value=categories or None,
+                unit=None,
+                flag=_RISK_FLAGS[ckd.kdigo_risk] if ckd.kdigo_risk else None,
+            ),
+            Highlight(
+                label="KFRE 5y",
+                value=five_year,
+                unit="%",
+                flag=None
+                if five_year is None
+                else "urgent"
+                if five_year > KFRE_REFERRAL_PERCENT
+                else "normal",
+            ),
         )
 
-    def letter_chart(self, summary: BaseModel) -> list[ChartPoint]:
-        assert isinstance(summary, NephrologySummary)
-        return [ChartPoint(date=point.date, value=point.value) for point in summary.egfr.series]
+    def letter_series(self, summary: SpecialtySummary) -> str | None:
+        return EGFR.code
+
+
+def _figure(value: float, comparator: str | None) -> str | float:
+    """A number stays a number; a reported bound (``>90``) is text, as the laboratory wrote it."""
+    return value if comparator is None else shown(value, comparator)
+
+
+def _band_flag(bands: tuple[ThresholdBand, ...], value: float) -> HighlightFlag:
+    for band in bands:
+        if (band.low is None or value >= band.low) and (band.high is None or value < band.high):
+            return band.flag
+    return "normal"
 
 
 NEPHROLOGY = Nephrology()

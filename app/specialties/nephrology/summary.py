@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from app.records.codes import SNOMED_SYSTEMS
+from app.records.value_sets import SNOMED_SYSTEMS
+from app.specialties.analytes import ACR, CREATININE, EGFR, HAEMOGLOBIN, HBA1C, POTASSIUM
 from app.specialties.nephrology.aki import AkiEpisode as AkiEpisodeFound
 from app.specialties.nephrology.aki import aki_alerts, aki_episodes
 from app.specialties.nephrology.blood_pressure import BloodPressureAssessment, assess_blood_pressure
@@ -18,6 +19,7 @@ from app.specialties.nephrology.criteria import (
     haematuria_findings,
     referral_criteria,
 )
+from app.specialties.nephrology.criterion_definitions import TITLES
 from app.specialties.nephrology.dates import age_in_whole_years
 from app.specialties.nephrology.egfr import EgfrResult, egfr_series
 from app.specialties.nephrology.kdigo import a_category_of, g_category_of, kdigo_risk
@@ -45,7 +47,6 @@ from schemas.api.nephrology import (
     KfreCalibration,
     KfreSummary,
     LabPoint,
-    LatestResults,
     MedicationEntry,
     NephrologySummary,
     ReferralCriterion,
@@ -53,8 +54,6 @@ from schemas.api.nephrology import (
     SummarySource,
 )
 from schemas.clinical import (
-    CANONICAL_UNITS,
-    Analyte,
     ClinicalRecord,
     Condition,
     Measurement,
@@ -62,7 +61,9 @@ from schemas.clinical import (
     SourceStatus,
 )
 
-EGFR_UNIT = CANONICAL_UNITS[Analyte.EGFR]
+EGFR_UNIT = EGFR.canonical_unit
+# The latest result of each, keyed by analyte, in the envelope's ``latest``.
+LATEST = (EGFR, CREATININE, ACR, POTASSIUM, HAEMOGLOBIN, HBA1C)
 
 
 def build_nephrology_summary(
@@ -75,9 +76,9 @@ def build_nephrology_summary(
 ) -> NephrologySummary:
     """The nephrology summary of ``record`` on ``today``; a missing eGFR is calculated with ``equation``."""
     patient = record.patient
-    creatinine, acr = record.series(Analyte.CREATININE), record.series(Analyte.ACR)
+    creatinine, acr = record.series(CREATININE.code), record.series(ACR.code)
     found = egfr_series(
-        reported=record.series(Analyte.EGFR),
+        reported=record.series(EGFR.code),
         creatinine=creatinine,
         birth_date=patient.birth_date,
         sex=patient.sex,
@@ -105,28 +106,35 @@ def build_nephrology_summary(
         blood_pressure=blood_pressure,
         record_complete=record.complete,
     )
+    egfr_summary = _egfr(egfr, days, equation, accelerated=accelerated_progression(outcomes))
+    creatinine_points = [_lab_point(m) for m in creatinine]
+    acr_points = [_lab_point(m) for m in acr]
+    egfr_points = [
+        LabPoint(date=p.date, value=p.value, unit=p.unit, comparator=p.comparator)
+        for p in egfr_summary.series
+    ]
+    latest = {definition.code: _latest(record.series(definition.code)) for definition in LATEST}
+    latest[EGFR.code] = egfr_points[-1] if egfr_points else None
     return NephrologySummary(
         generated_at=generated_at,
         complete=record.complete,
         sources=[_source(source) for source in record.sources],
         patient=_patient(patient, today),
-        egfr=_egfr(egfr, days, equation, accelerated=accelerated_progression(outcomes)),
-        creatinine=CreatinineSummary(series=[_lab_point(m) for m in creatinine]),
-        acr=AcrSummary(series=[_lab_point(m) for m in acr], latest=_latest_dated(acr)),
+        egfr=egfr_summary,
+        creatinine=CreatinineSummary(series=creatinine_points),
+        acr=AcrSummary(series=acr_points, latest=_latest_dated(acr)),
         ckd=_ckd(egfr, latest_acr),
         kfre=_kfre(kfre),
         referral_criteria=[
-            ReferralCriterion(code=o.code, status=o.status, evidence=o.evidence) for o in outcomes
+            ReferralCriterion(code=o.code, title=TITLES[o.code], status=o.status, evidence=o.evidence)
+            for o in outcomes
         ],
         aki_episodes=[_aki_episode(episode) for episode in aki_episodes(aki_alerts(creatinine))],
         blood_pressure=_blood_pressure(blood_pressure),
         medications=[_medication(item) for item in medicines],
         conditions=[_condition(condition) for condition in record.conditions],
-        latest=LatestResults(
-            potassium=_latest(record.series(Analyte.POTASSIUM)),
-            haemoglobin=_latest(record.series(Analyte.HAEMOGLOBIN)),
-            hba1c=_latest(record.series(Analyte.HBA1C)),
-        ),
+        latest=latest,
+        series={EGFR.code: egfr_points, CREATININE.code: creatinine_points, ACR.code: acr_points},
         warnings=summary_warnings(
             record, SummaryFacts(egfr, days, found.warnings, acr, kfre, medicines), today=today
         ),
@@ -241,8 +249,12 @@ def _blood_pressure(assessment: BloodPressureAssessment) -> BloodPressureSummary
 
 
 def _medication(item: ClassifiedMedication) -> MedicationEntry:
+    medication = item.medication
     return MedicationEntry(
-        name=item.medication.name, classes=list(item.classes), status=item.medication.status
+        name=medication.name,
+        classes=list(item.classes),
+        status=medication.status,
+        start_date=medication.authored_on,
     )
 
 

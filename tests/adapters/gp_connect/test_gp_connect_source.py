@@ -17,8 +17,8 @@ import respx
 from adapters.gp_connect import GpConnectSource
 from adapters.gp_connect.source import INTERACTION_ID
 from adapters.http import RetryPolicy
-from app.records.normalise import normalise_record
-from schemas.clinical import SNOMED, Analyte, Coding, ObservationQuery, RecordQuery, Sex
+from schemas.clinical import SNOMED, Coding, ObservationQuery, RecordQuery, Sex
+from tests.support.catalogue import normalised
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "gpconnect-stu3"
 BASE = "https://gp.example.nhs.uk/B82617/STU3/1/gpconnect/structured/fhir"
@@ -240,9 +240,9 @@ async def test_the_samples_haemoglobin_of_142_g_per_dl_is_dropped_as_a_wrong_mag
 ) -> None:
     respx.post(OPERATION).respond(json=sample("pathology_response1.json"))
 
-    record = normalise_record(await gp.fetch_record(PATHOLOGY_PATIENT, query(HAEMOGLOBIN)))
+    record = normalised(await gp.fetch_record(PATHOLOGY_PATIENT, query(HAEMOGLOBIN)))
 
-    assert record.series(Analyte.HAEMOGLOBIN) == []
+    assert record.series("haemoglobin") == []
     assert record.dropped_implausible == 1
     assert record.sources[0].status == "ok"
 
@@ -343,7 +343,7 @@ async def test_a_blood_pressure_reading_keeps_its_systolic_and_diastolic_compone
 
     record = await gp.fetch_record(MEDICATION_PATIENT, query(*components))
 
-    [blood_pressure] = normalise_record(record).blood_pressures
+    [blood_pressure] = normalised(record).blood_pressures
     assert (blood_pressure.systolic, blood_pressure.diastolic) == (146.0, 91.0)
 
 
@@ -415,7 +415,7 @@ async def test_an_area_the_practice_system_does_not_support_makes_the_record_par
     }
     respx.post(OPERATION).respond(json=with_entries(sample("meds_response.json"), not_supported))
 
-    record = normalise_record(await gp.fetch_record(MEDICATION_PATIENT, query(HAEMOGLOBIN)))
+    record = normalised(await gp.fetch_record(MEDICATION_PATIENT, query(HAEMOGLOBIN)))
 
     assert record.sources[0].status == "partial"
     assert record.sources[0].detail == "failed: investigations (not supported by the practice system)"

@@ -6,9 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from schemas.clinical import (
-    CANONICAL_UNITS,
     SNOMED,
-    Analyte,
     BloodPressure,
     ClinicalRecord,
     Coding,
@@ -20,6 +18,7 @@ from schemas.clinical import (
     Sex,
     SourceStatus,
 )
+from tests.support.catalogue import CATALOGUE
 
 PRACTICE = "A12345"
 NHS_NUMBER = "9434765919"
@@ -39,7 +38,7 @@ def provenance(code: str = "test", *, display: str | None = None, system: str = 
 
 
 def result(
-    analyte: Analyte,
+    analyte: str,
     when: str | datetime,
     value: float,
     *,
@@ -48,19 +47,20 @@ def result(
 ) -> Measurement:
     taken_at = at(when) if isinstance(when, str) else when
     source = provenance() if code is None else provenance(code.code, display=code.display, system=code.system)
-    return Measurement(analyte, taken_at, value, CANONICAL_UNITS[analyte], source, comparator)
+    unit = CATALOGUE.definition(analyte).canonical_unit
+    return Measurement(analyte, taken_at, value, unit, source, comparator)
 
 
 def egfr(when: str | datetime, value: float, comparator: str | None = None) -> Measurement:
-    return result(Analyte.EGFR, when, value, comparator=comparator)
+    return result("egfr", when, value, comparator=comparator)
 
 
 def creatinine(when: str | datetime, value: float, comparator: str | None = None) -> Measurement:
-    return result(Analyte.CREATININE, when, value, comparator=comparator)
+    return result("creatinine", when, value, comparator=comparator)
 
 
 def acr(when: str | datetime, value: float, comparator: str | None = None) -> Measurement:
-    return result(Analyte.ACR, when, value, comparator=comparator)
+    return result("acr", when, value, comparator=comparator)
 
 
 def blood_pressure(when: str, systolic: float, diastolic: float) -> BloodPressure:
@@ -101,7 +101,7 @@ def record(
     dropped: int = 0,
 ) -> ClinicalRecord:
     """A record of ``results`` (grouped by analyte, oldest first) and whatever else the test names."""
-    measurements: dict[Analyte, list[Measurement]] = {}
+    measurements: dict[str, list[Measurement]] = {}
     for measurement in sorted(results, key=lambda m: m.taken_at):
         measurements.setdefault(measurement.analyte, []).append(measurement)
     return ClinicalRecord(

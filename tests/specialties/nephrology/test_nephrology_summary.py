@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from app.specialties.nephrology.egfr import egfr_ckd_epi_2009, egfr_ckd_epi_2021
 from app.specialties.nephrology.summary import build_nephrology_summary
 from schemas.api.nephrology import EgfrEquation, NephrologySummary
-from schemas.clinical import Analyte, ClinicalRecord, Sex, SourceStatus
+from schemas.clinical import ClinicalRecord, Sex, SourceStatus
 from tests.specialties.nephrology.factories import (
     acr,
     blood_pressure,
@@ -36,7 +36,7 @@ def _typical() -> ClinicalRecord:
         egfr("2024-07-01", 41.6),
         creatinine("2024-07-01", 152),
         acr("2024-07-01", 4.2),
-        result(Analyte.POTASSIUM, "2024-07-01", 5.1),
+        result("potassium", "2024-07-01", 5.1),
         blood_pressures=[blood_pressure("2024-07-01", 142, 88)],
         medications=[medication("Ramipril 5mg capsules")],
         conditions=[condition("44054006", "Type 2 diabetes mellitus")],
@@ -66,7 +66,8 @@ CONTRACT = {
 
 def test_the_summary_has_every_field_of_the_contract() -> None:
     body = _summary(_typical()).model_dump(mode="json")
-    assert set(body) == CONTRACT
+    # The shared envelope adds ``series``, and more analytes to ``latest``; DESIGN.md's fields all stay.
+    assert set(body) == CONTRACT | {"series"}
     assert body["specialty"] == "nephrology"
     assert body["generated_at"] == "2024-09-01T09:00:00Z"
     assert body["sources"] == [
@@ -79,8 +80,14 @@ def test_the_summary_has_every_field_of_the_contract() -> None:
     assert set(body["ckd"]) == {"g_category", "a_category", "kdigo_risk"}
     assert {"two_year_percent", "five_year_percent", "calibration"} <= set(body["kfre"])
     assert set(body["blood_pressure"]) == {"latest", "target", "above_target"}
-    assert set(body["latest"]) == {"potassium", "haemoglobin", "hba1c"}
-    assert body["medications"] == [{"name": "Ramipril 5mg capsules", "classes": ["acei"], "status": "active"}]
+    assert set(body["latest"]) >= {"potassium", "haemoglobin", "hba1c"}
+    assert set(body["series"]) >= {"egfr", "creatinine", "acr"}
+    medication = body["medications"][0]
+    assert {key: medication[key] for key in ("name", "classes", "status")} == {
+        "name": "Ramipril 5mg capsules",
+        "classes": ["acei"],
+        "status": "active",
+    }
     condition_entry = body["conditions"][0]
     assert {key: condition_entry[key] for key in ("code", "system", "display")} == {
         "code": "44054006",
@@ -105,8 +112,9 @@ def test_a_typical_record_reads_as_the_consultant_expects() -> None:
         "target": "140/90",
         "above_target": True,
     }
-    assert summary.latest.potassium is not None
-    assert summary.latest.potassium.value == 5.1
+    potassium = summary.latest["potassium"]
+    assert potassium is not None
+    assert potassium.value == 5.1
     assert [c.code for c in summary.referral_criteria] == [
         "kfre-5y-over-5pct",
         "acr-70-or-more",

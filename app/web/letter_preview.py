@@ -26,13 +26,16 @@ from app.web.advice_form import AdviceFormInvalid, advice_from_form, form_field
 from app.web.chart import ChartValue, Series, series_chart
 from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
-from app.web.nephrology_view import EGFR_BANDS
 from app.web.pages import READ_SUMMARY_PURPOSE, ClinicId
 from app.web.session import ConsultantPageDep
-from app.web.templating import render
+from app.web.summary_view import band_of
+from app.web.templating import render, unit_for_people
 from schemas.advice import AdviceMessage, FollowUpAction
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
+# The letter carries one chart, of eGFR (``AdviceMessage.egfr_chart``), so its preview draws that one.
+LETTER_CHART_ANALYTE = "egfr"
+EGFR_UNIT = "mL/min/1.73m2"
 
 
 @router.post("/clinics/{clinic_id}/patients/{nhs_number}/letter-preview")
@@ -104,17 +107,16 @@ async def letter_preview_page(
         given_at=now,
         egfr_chart=context.chart,
     )
+    titles = {analyte.code: analyte.title for analyte in specialty.analytes}
     chart = series_chart(
         "letter",
-        "eGFR trend",
-        "mL/min/1.73m²",
+        f"{titles.get(LETTER_CHART_ANALYTE, LETTER_CHART_ANALYTE)} trend",
+        unit_for_people(EGFR_UNIT),
         [
             Series(
-                "eGFR",
-                "series-main",
-                [ChartValue(p.date, p.value, f"{p.value:.0f}") for p in letter.egfr_chart],
+                "Result", "series-main", [ChartValue(p.date, p.value, f"{p.value:g}") for p in context.chart]
             )
         ],
-        EGFR_BANDS,
+        [band_of(band) for band in specialty.thresholds.get(LETTER_CHART_ANALYTE, ())],
     )
     return render(request, "letter_preview.html", page | {"errors": [], "letter": letter, "chart": chart})

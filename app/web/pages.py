@@ -36,14 +36,13 @@ from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
 from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
-from app.web.nephrology_view import nephrology_view
 from app.web.patient_context import list_progress, referral_of
 from app.web.session import ConsultantPageDep
+from app.web.summary_view import summary_view
 from app.web.templating import render
 from app.web.worklist_view import row_state
 from schemas.advice import AdviceRecommendation
 from schemas.api.advice import AdviceRequestSummary, AdviceResponsePublic, AdviceStatus
-from schemas.api.nephrology import NephrologySummary
 from schemas.api.outbox import DeliveryStatusPublic
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
@@ -146,7 +145,6 @@ async def patient_page_context(
         now=request.app.state.clock(),
         egfr_equation=request.app.state.settings.egfr_equation,
     )
-    assert isinstance(summary, NephrologySummary)
     answerable = next((h.request for h in reversed(history) if h.request.status in ANSWERABLE), None)
     asked = next(
         (h for h in reversed(history) if h.request.status in ANSWERABLE), history[-1] if history else None
@@ -157,7 +155,7 @@ async def patient_page_context(
         "viewer": viewer,
         "clinic": clinic_public(clinic),
         "specialty": specialty,
-        "view": nephrology_view(summary, specialty),
+        "view": summary_view(summary, specialty),
         "referral": None if asked is None else referral_of(asked.request, asked.context, practices),
         "progress": list_progress(entries, nhs_number),
         "advice_sent": request.query_params.get("advice") == "sent",

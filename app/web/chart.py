@@ -145,7 +145,7 @@ def value_axis(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def _tick_label(value: float, step: float) -> str:
-    return f"{value:.0f}" if step >= 1 else f"{value:.1f}"
+    return f"{value:.0f}" if float(step).is_integer() else f"{round(value, 2):g}"
 
 
 def series_chart(

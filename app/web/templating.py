@@ -43,7 +43,12 @@ def figure(value: str | float | None) -> str:
 
 
 # UCUM spells some units for machines; a page writes them as a clinician does.
-_UNITS_FOR_PEOPLE = {"mm[Hg]": "mmHg", "mL/min/1.73m2": "mL/min/1.73m²", "umol/L": "µmol/L"}
+_UNITS_FOR_PEOPLE = {
+    "mm[Hg]": "mmHg",
+    "mL/min/1.73m2": "mL/min/1.73m²",
+    "mL/min/1.73m2/yr": "mL/min/1.73m² a year",
+    "umol/L": "µmol/L",
+}
 
 
 def unit_for_people(unit: str | None) -> str:

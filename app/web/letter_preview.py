@@ -108,9 +108,10 @@ async def letter_preview_page(
         egfr_chart=context.chart,
     )
     titles = {analyte.code: analyte.title for analyte in specialty.analytes}
+    title = titles.get(LETTER_CHART_ANALYTE, LETTER_CHART_ANALYTE)
     chart = series_chart(
         "letter",
-        f"{titles.get(LETTER_CHART_ANALYTE, LETTER_CHART_ANALYTE)} trend",
+        f"{title} trend",
         unit_for_people(EGFR_UNIT),
         [
             Series(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -31,9 +32,10 @@ from app.core.request_context import RequestContextMiddleware
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
-from app.records.wiring import build_practice_network
-from app.specialties.registry import analyte_catalogue
-from app.specialties.router import router as specialties_router
+from app.records.wiring import build_practice_network, check_practices_file
+from app.specialties.registry import SPECIALTIES, analyte_catalogue
+from app.specialties.router import specialties_router
+from app.specialties.settings import load_specialty_settings
 from app.web.demo_seed import seed_demo_clinics
 from app.web.setup import install_web
 
@@ -56,6 +58,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     factory = session_factory(engine)
     jwks_client = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+    app.state.specialty_settings = load_specialty_settings(
+        SPECIALTIES, environ=os.environ, sections=check_practices_file(settings).specialties
+    )
     network = build_practice_network(settings, factory, catalogue=analyte_catalogue())
     app.state.engine = engine
     app.state.session_factory = factory
@@ -116,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(audit_router)
-    app.include_router(specialties_router)
+    app.include_router(specialties_router())
     app.include_router(registrations_router)
     app.include_router(advice_router)
     app.include_router(clinics_router)

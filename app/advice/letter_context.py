@@ -18,6 +18,7 @@ from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty
 from app.specialties.service import summarise
+from app.specialties.settings import SpecialtySettings
 from schemas.advice import AdvicePatient, ChartPoint
 from schemas.api.summary import SpecialtySummary
 
@@ -31,14 +32,19 @@ class LetterContext:
 
 
 async def letter_context(
-    network: PracticeNetwork, specialty: Specialty, nhs_number: str, *, now: datetime, egfr_equation: str
+    network: PracticeNetwork,
+    specialty: Specialty,
+    nhs_number: str,
+    *,
+    now: datetime,
+    specialty_settings: SpecialtySettings,
 ) -> LetterContext:
     try:
         record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=now.date())
     except (UpstreamError, ProblemError) as exc:
         log.warning("letter sent without record details", extra={"error_type": type(exc).__name__})
         return LetterContext(AdvicePatient(nhs_number=nhs_number))
-    summary = summarise(specialty, record, now=now, egfr_equation=egfr_equation)
+    summary = summarise(specialty, record, now=now, specialty_settings=specialty_settings)
     name = record.patient.name
     return LetterContext(
         AdvicePatient(

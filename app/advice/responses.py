@@ -28,6 +28,7 @@ from app.records.practices import PracticeConfig
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty
 from app.specialties.registry import get_specialty
+from app.specialties.settings import SpecialtySettings
 from schemas.advice import AdviceMessage, FollowUpAction
 from schemas.api.advice import AdviceResponseCreate, FollowUpActionCreate
 
@@ -124,7 +125,7 @@ async def answer_advice_request(
     submission: AdviceResponseCreate,
     network: PracticeNetwork,
     now: datetime,
-    egfr_equation: str,
+    specialty_settings: SpecialtySettings,
 ) -> AdviceResponse:
     """The consultant's answer with its letter: the patient and chart read from their practice, then
     the response recorded and the message queued. Every way of answering goes through here."""
@@ -133,7 +134,7 @@ async def answer_advice_request(
         get_specialty(advice_request.specialty),
         advice_request.nhs_number,
         now=now,
-        egfr_equation=egfr_equation,
+        specialty_settings=specialty_settings,
     )
     response, _message = await give_advice_response(
         session,

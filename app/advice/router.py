@@ -269,7 +269,7 @@ async def respond_to_advice_request(
         submission=submission,
         network=request.app.state.practices,
         now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )
     body = AdviceResponsePosted(
         **response_public(response).model_dump(), request=state_public(advice_request)

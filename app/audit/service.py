@@ -32,6 +32,8 @@ class AuditNote:
     break_glass_reason: str | None = None
     access_basis: str | None = None
     access_reason: str | None = None
+    # The specialty whose record view was asked for, when the route names one; else the caller's own.
+    specialty: str | None = None
     recorded: bool = False
 
     def consultant_initiated(self, reason: str) -> None:
@@ -94,7 +96,7 @@ class AuditLog:
                 actor=principal.sub,
                 role=principal.role.value,
                 organisation=principal.organisation,
-                specialty=principal.specialty,
+                specialty=note.specialty or principal.specialty,
                 nhs_number=note.nhs_number,
                 purpose=note.purpose,
                 action=note.action,

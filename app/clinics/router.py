@@ -55,7 +55,7 @@ async def worklist_lifespan(app: FastAPI) -> AsyncIterator[None]:
         ttl=dt.timedelta(seconds=settings.clinic_summary_ttl_seconds),
         # Read on every call, so a clock swapped into the app (tests, simulations) is the one used.
         clock=lambda: app.state.clock(),
-        egfr_equation=settings.egfr_equation,
+        specialty_settings=lambda: app.state.specialty_settings,
     )
     yield
 

@@ -28,6 +28,7 @@ from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty
 from app.specialties.service import summarise
+from app.specialties.settings import SpecialtySettings
 from schemas.api.summary import Highlight
 from schemas.clinical import ClinicalRecord, Sex
 
@@ -95,13 +96,13 @@ class WorklistSummaries:
         practice_concurrency: int,
         ttl: timedelta,
         clock: Callable[[], datetime],
-        egfr_equation: str,
+        specialty_settings: Callable[[], SpecialtySettings],
     ) -> None:
         self._practice_concurrency = practice_concurrency
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._cache: SingleFlightCache[tuple[str, str], Highlights] = SingleFlightCache(ttl, clock)
         self._clock = clock
-        self._egfr_equation = egfr_equation
+        self._specialty_settings = specialty_settings
 
     async def rows(
         self, network: PracticeNetwork, specialty: Specialty, entries: Sequence[ClinicEntry]
@@ -169,7 +170,7 @@ class WorklistSummaries:
             )
 
     def _highlighted(self, specialty: Specialty, record: ClinicalRecord, now: datetime) -> Highlighted:
-        summary = summarise(specialty, record, now=now, egfr_equation=self._egfr_equation)
+        summary = summarise(specialty, record, now=now, specialty_settings=self._specialty_settings())
         patient = record.patient
         return Highlighted(
             specialty.highlights(summary),

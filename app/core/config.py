@@ -56,7 +56,6 @@ class Settings(BaseSettings):
     record_history_years: int = Field(
         default=20, ge=20, le=100, description="How far back the kidney history is read from the GP record"
     )
-    egfr_equation: Literal["ckd-epi-2009", "ckd-epi-2021"] = "ckd-epi-2009"
 
     outbox_dispatcher_enabled: bool = Field(
         default=True, description="Deliver advice from inside the web process; off when `vclinic worker` runs"

@@ -87,6 +87,8 @@ class PracticesFile(BaseModel):
 
     practices: dict[str, PracticeConfig]
     mesh: MeshConfig | None = None
+    # ``[specialties.<code>]``: a specialty's own settings, checked against its model at startup.
+    specialties: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
     directory: DirectoryConfig = DirectoryConfig()
 
     @field_validator("practices")

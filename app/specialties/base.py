@@ -49,14 +49,11 @@ class ThresholdBand:
 
 @dataclass(frozen=True, slots=True)
 class SummaryContext:
-    """What a summary is built against: the day, the moment, and the specialty's own settings.
-
-    ``egfr_equation`` is nephrology's until its settings model carries it.
-    """
+    """What a summary is built against: the day, the moment, and the specialty's own settings (an instance
+    of its ``settings_model``; None when it declares none)."""
 
     today: date
     generated_at: datetime
-    egfr_equation: str = "ckd-epi-2009"
     settings: BaseModel | None = None
 
 

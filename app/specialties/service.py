@@ -7,6 +7,7 @@ from datetime import datetime
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty, SummaryContext
+from app.specialties.settings import SpecialtySettings
 from schemas.api.summary import SpecialtySummary
 from schemas.clinical import ClinicalRecord
 
@@ -17,7 +18,7 @@ async def build_summary_for(
     specialty: Specialty,
     nhs_number: str,
     now: datetime,
-    egfr_equation: str,
+    specialty_settings: SpecialtySettings,
 ) -> SpecialtySummary:
     """The specialty's summary of the patient as of ``now``, assembled live from the GP record.
 
@@ -25,12 +26,14 @@ async def build_summary_for(
     system fails; access checks are the caller's.
     """
     record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=now.date())
-    return summarise(specialty, record, now=now, egfr_equation=egfr_equation)
+    return summarise(specialty, record, now=now, specialty_settings=specialty_settings)
 
 
 def summarise(
-    specialty: Specialty, record: ClinicalRecord, *, now: datetime, egfr_equation: str
+    specialty: Specialty, record: ClinicalRecord, *, now: datetime, specialty_settings: SpecialtySettings
 ) -> SpecialtySummary:
     """The specialty's summary of a record already fetched, as of ``now``."""
-    context = SummaryContext(today=now.date(), generated_at=now, egfr_equation=egfr_equation)
+    context = SummaryContext(
+        today=now.date(), generated_at=now, settings=specialty_settings.of(specialty.code)
+    )
     return specialty.build_summary(record, context)

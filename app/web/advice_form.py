@@ -216,7 +216,7 @@ async def give_advice_from_form(
         submission=submission,
         network=request.app.state.practices,
         now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )
     posted = response_public(response).model_dump()
     body = AdviceResponsePosted(**posted, request=state_public(advice_request))

@@ -62,11 +62,13 @@ def _demo_consultant(code: str, title: str) -> DemoConsultant:
     return DemoConsultant(f"demo-{code}", f"Demo {title} consultant", code)
 
 
-DEMO_CONSULTANTS = {
-    consultant.sub: consultant
-    for consultant in (_demo_consultant(code, s.title) for code, s in SPECIALTIES.items())
-}
-"""One demo consultant per registered specialty, Dr Lee (nephrology) first."""
+def demo_consultants() -> dict[str, DemoConsultant]:
+    """One demo consultant per registered specialty, by ``sub``; Dr Lee (nephrology) first."""
+    consultants = (_demo_consultant(code, specialty.title) for code, specialty in SPECIALTIES.items())
+    return {consultant.sub: consultant for consultant in consultants}
+
+
+DEMO_CONSULTANTS = demo_consultants()
 DEMO_PRACTICE_SYSTEM = Principal(sub="demo-practice-system", role=Role.GP_SYSTEM, ods=DEMO_PRACTICE_ODS)
 
 _BY_NAME = {patient.name: patient.nhs_number for patient in DEMO_PATIENTS}
@@ -152,7 +154,7 @@ async def seed_demo_clinic(
 async def seed_demo_clinics(audit_log: AuditLog, network: PracticeNetwork, *, now: datetime) -> int:
     """Today's demo clinic for every registered specialty's demo consultant; how many were opened now."""
     seeded = 0
-    for consultant in DEMO_CONSULTANTS.values():
+    for consultant in demo_consultants().values():
         seeded += await seed_demo_clinic(audit_log, network, now=now, consultant=consultant)
     return seeded
 

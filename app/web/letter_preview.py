@@ -76,7 +76,7 @@ async def letter_preview_page(
         specialty,
         nhs_number,
         now=now,
-        egfr_equation=request.app.state.settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )
     letter = AdviceMessage(
         message_id="preview",

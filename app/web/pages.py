@@ -143,7 +143,7 @@ async def patient_page_context(
         specialty=specialty,
         nhs_number=nhs_number,
         now=request.app.state.clock(),
-        egfr_equation=request.app.state.settings.egfr_equation,
+        specialty_settings=request.app.state.specialty_settings,
     )
     answerable = next((h.request for h in reversed(history) if h.request.status in ANSWERABLE), None)
     asked = next(

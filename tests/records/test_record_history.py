@@ -26,7 +26,7 @@ from schemas.clinical import (
     SourcePatient,
     SourceRecord,
 )
-from tests.support.catalogue import CATALOGUE
+from tests.support.catalogue import CATALOGUE, DEFAULT_SETTINGS
 
 ODS = "A12345"
 NHS = "9434765919"
@@ -89,7 +89,7 @@ async def summary_on(today: str, results: Sequence[tuple[str, float]]) -> Nephro
         specialty=NEPHROLOGY,
         nhs_number=NHS,
         now=datetime.fromisoformat(today).replace(hour=9, tzinfo=UTC),
-        egfr_equation="ckd-epi-2009",
+        specialty_settings=DEFAULT_SETTINGS,
     )
     assert isinstance(summary, NephrologySummary)
     return summary

@@ -19,6 +19,7 @@ from app.specialties.service import build_summary_for
 from schemas.api.nephrology import NephrologySummary
 from tests.adapters.fhir_r4.practice_server import BASE, NHS, observation, patient, searchset
 from tests.records.fhir_practice_network import fhir_network
+from tests.support.catalogue import DEFAULT_SETTINGS
 
 NOW = datetime(2026, 11, 22, 9, tzinfo=UTC)
 DEADLINE = 0.4
@@ -45,7 +46,7 @@ async def summary(http: httpx.AsyncClient) -> NephrologySummary:
         specialty=NEPHROLOGY,
         nhs_number=NHS,
         now=NOW,
-        egfr_equation="ckd-epi-2009",
+        specialty_settings=DEFAULT_SETTINGS,
     )
     assert isinstance(built, NephrologySummary)
     return built

@@ -27,8 +27,9 @@ from app.specialties.base import (
 )
 from app.specialties.nephrology.criterion_definitions import NEPHROLOGY_CRITERIA
 from app.specialties.nephrology.results import shown
+from app.specialties.nephrology.settings import NephrologySettings
 from app.specialties.nephrology.summary import build_nephrology_summary
-from schemas.api.nephrology import EgfrEquation, KdigoRisk, NephrologySummary
+from schemas.api.nephrology import KdigoRisk, NephrologySummary
 from schemas.api.summary import Highlight, HighlightFlag, SpecialtySummary
 from schemas.clinical import ClinicalRecord
 
@@ -105,7 +106,7 @@ class Nephrology:
     advice_outcomes: tuple[str, ...] = ADVICE_OUTCOMES
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = NEPHROLOGY_ACTIONS
     summary_model: type[NephrologySummary] = NephrologySummary
-    settings_model: type[BaseModel] | None = None
+    settings_model: type[BaseModel] | None = NephrologySettings
     thresholds: Mapping[str, tuple[ThresholdBand, ...]] = field(
         default_factory=lambda: MappingProxyType({EGFR.code: EGFR_BANDS, ACR.code: ACR_BANDS})
     )
@@ -114,7 +115,7 @@ class Nephrology:
         return build_nephrology_summary(
             record,
             today=context.today,
-            equation=EgfrEquation(context.egfr_equation),
+            equation=_settings(context).egfr_equation,
             generated_at=context.generated_at,
         )
 
@@ -156,6 +157,11 @@ class Nephrology:
 
     def letter_series(self, summary: SpecialtySummary) -> str | None:
         return EGFR.code
+
+
+def _settings(context: SummaryContext) -> NephrologySettings:
+    settings = context.settings
+    return settings if isinstance(settings, NephrologySettings) else NephrologySettings()
 
 
 def _figure(value: float, comparator: str | None) -> str | float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from app.records.value_sets import SNOMED_SYSTEMS
 from app.specialties.analytes import (
     ACR,
     CREATININE,
@@ -20,6 +19,7 @@ from app.specialties.analytes import (
     POTASSIUM,
     SYSTOLIC_BP,
 )
+from app.specialties.envelope import condition_entry, result_value, summary_patient, summary_source
 from app.specialties.nephrology.aki import AkiEpisode as AkiEpisodeFound
 from app.specialties.nephrology.aki import aki_alerts, aki_episodes
 from app.specialties.nephrology.blood_pressure import BloodPressureAssessment, assess_blood_pressure
@@ -29,7 +29,6 @@ from app.specialties.nephrology.criteria import (
     referral_criteria,
 )
 from app.specialties.nephrology.criterion_definitions import TITLES
-from app.specialties.nephrology.dates import age_in_whole_years
 from app.specialties.nephrology.egfr import EgfrResult, egfr_series
 from app.specialties.nephrology.kdigo import a_category_of, g_category_of, kdigo_risk
 from app.specialties.nephrology.kfre import KfreAssessment, assess_kfre
@@ -47,7 +46,6 @@ from schemas.api.nephrology import (
     BloodPressureReading,
     BloodPressureSummary,
     CkdCategories,
-    ConditionEntry,
     CreatinineSummary,
     DatedValue,
     EgfrEquation,
@@ -59,15 +57,10 @@ from schemas.api.nephrology import (
     MedicationEntry,
     NephrologySummary,
     ReferralCriterion,
-    SummaryPatient,
-    SummarySource,
 )
 from schemas.clinical import (
     ClinicalRecord,
-    Condition,
     Measurement,
-    Patient,
-    SourceStatus,
 )
 
 EGFR_UNIT = EGFR.canonical_unit
@@ -116,8 +109,8 @@ def build_nephrology_summary(
         record_complete=record.complete,
     )
     egfr_summary = _egfr(egfr, days, equation, accelerated=accelerated_progression(outcomes))
-    creatinine_points = [_lab_point(m) for m in creatinine]
-    acr_points = [_lab_point(m) for m in acr]
+    creatinine_points = [result_value(m) for m in creatinine]
+    acr_points = [result_value(m) for m in acr]
     egfr_points = [
         LabPoint(date=p.date, value=p.value, unit=p.unit, comparator=p.comparator)
         for p in egfr_summary.series
@@ -127,8 +120,8 @@ def build_nephrology_summary(
     return NephrologySummary(
         generated_at=generated_at,
         complete=record.complete,
-        sources=[_source(source) for source in record.sources],
-        patient=_patient(patient, today),
+        sources=[summary_source(source) for source in record.sources],
+        patient=summary_patient(patient, today),
         egfr=egfr_summary,
         creatinine=CreatinineSummary(series=creatinine_points),
         acr=AcrSummary(series=acr_points, latest=_latest_dated(acr)),
@@ -141,7 +134,7 @@ def build_nephrology_summary(
         aki_episodes=[_aki_episode(episode) for episode in aki_episodes(aki_alerts(creatinine))],
         blood_pressure=_blood_pressure(blood_pressure),
         medications=[_medication(item) for item in medicines],
-        conditions=[_condition(condition) for condition in record.conditions],
+        conditions=[condition_entry(condition) for condition in record.conditions],
         latest=latest,
         series={
             EGFR.code: egfr_points,
@@ -152,23 +145,6 @@ def build_nephrology_summary(
         warnings=summary_warnings(
             record, SummaryFacts(egfr, days, found.warnings, acr, kfre, medicines), today=today
         ),
-    )
-
-
-def _source(source: SourceStatus) -> SummarySource:
-    return SummarySource(
-        practice_ods=source.practice_ods, adapter=source.adapter, status=source.status, detail=source.detail
-    )
-
-
-def _patient(patient: Patient, today: date) -> SummaryPatient:
-    birth_date = patient.birth_date
-    return SummaryPatient(
-        nhs_number=patient.nhs_number,
-        name=patient.name,
-        birth_date=birth_date,
-        age=None if birth_date is None else age_in_whole_years(birth_date, today),
-        sex=patient.sex,
     )
 
 
@@ -217,17 +193,8 @@ def _blood_pressure_series(record: ClinicalRecord) -> dict[str, list[LabPoint]]:
     }
 
 
-def _lab_point(measurement: Measurement) -> LabPoint:
-    return LabPoint(
-        date=measurement.taken_at.date(),
-        value=measurement.value,
-        unit=measurement.unit,
-        comparator=measurement.comparator,
-    )
-
-
 def _latest(series: Sequence[Measurement]) -> LabPoint | None:
-    return _lab_point(series[-1]) if series else None
+    return result_value(series[-1]) if series else None
 
 
 def _ckd(egfr: Sequence[EgfrResult], latest_acr: Measurement | None) -> CkdCategories:
@@ -279,17 +246,4 @@ def _medication(item: ClassifiedMedication) -> MedicationEntry:
         classes=list(item.classes),
         status=medication.status,
         start_date=medication.authored_on,
-    )
-
-
-def _condition(condition: Condition) -> ConditionEntry:
-    """A problem as the page lists it, named by its SNOMED coding where it has one."""
-    codings = condition.codings
-    coding = next((c for c in codings if c.system in SNOMED_SYSTEMS), codings[0] if codings else None)
-    return ConditionEntry(
-        code=None if coding is None else coding.code,
-        system=None if coding is None else coding.system,
-        display=condition.display or (None if coding is None else coding.display),
-        onset=condition.onset,
-        clinical_status=condition.clinical_status,
     )

@@ -200,3 +200,14 @@ def test_the_advice_form_can_be_reached_by_keyboard_alone(page: Page) -> None:
             break
         page.keyboard.press("Tab")
     expect(page.locator("#send-advice")).to_be_focused()
+
+
+def test_printing_leaves_out_the_controls_and_keeps_the_record(page: Page, artifacts: Path) -> None:
+    _sign_in_and_open_first_request(page)
+    page.emulate_media(media="print")
+    expect(page.locator(".masthead")).to_be_hidden()
+    expect(page.locator(".list-nav")).to_be_hidden()
+    expect(page.locator("#advice-form")).to_be_hidden()
+    expect(page.locator(".referral")).to_be_visible()
+    expect(page.locator("svg.chart-egfr")).to_be_visible()
+    page.screenshot(path=str(artifacts / "patient-view-print.png"), full_page=True)

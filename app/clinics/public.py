@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from app.clinics.models import Clinic, ClinicEntry
 from app.clinics.worklist import WorklistRow
@@ -58,6 +58,12 @@ def clinic_detail_public(clinic: Clinic, entries: Sequence[ClinicEntry]) -> Clin
     )
 
 
+def _age(birth_date: date | None, on: date) -> int | None:
+    if birth_date is None:
+        return None
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
 def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
     practice_ods = row.entry.practice_ods
     if row.highlighted is None:
@@ -73,6 +79,8 @@ def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
         practice_ods=practice_ods,
         generated_at=row.highlighted.generated_at,
         patient_name=row.highlighted.patient_name,
+        patient_age=_age(row.highlighted.patient_birth_date, row.highlighted.generated_at.date()),
+        patient_sex=row.highlighted.patient_sex,
         complete=row.highlighted.complete,
         highlights=list(row.highlighted.highlights),
         criteria_met=list(row.highlighted.criteria_met),

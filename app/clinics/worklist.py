@@ -18,7 +18,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from app.clinics.cache import SingleFlightCache
 from app.clinics.models import ClinicEntry
@@ -30,7 +30,7 @@ from app.specialties.base import Specialty
 from app.specialties.service import summarise
 from app.specialties.settings import SpecialtySettings
 from schemas.api.summary import Highlight
-from schemas.clinical import ClinicalRecord
+from schemas.clinical import ClinicalRecord, Sex
 
 # A summary that cannot be built: the practice failed us, or no connected practice holds the patient.
 SummaryFailure = UpstreamError | NotFound
@@ -49,6 +49,8 @@ class Highlighted:
     complete: bool
     generated_at: datetime
     patient_name: str | None = None
+    patient_birth_date: date | None = None
+    patient_sex: Sex | None = None
 
 
 Highlights = Highlighted | SummaryFailure
@@ -169,12 +171,15 @@ class WorklistSummaries:
 
     def _highlighted(self, specialty: Specialty, record: ClinicalRecord, now: datetime) -> Highlighted:
         summary = summarise(specialty, record, now=now, specialty_settings=self._specialty_settings())
+        patient = record.patient
         return Highlighted(
             specialty.highlights(summary),
             tuple(summary.criteria_met()),
             summary.complete,
             now,
-            record.patient.name,
+            patient.name,
+            patient.birth_date,
+            patient.sex,
         )
 
     def _gate(self, practice_ods: str) -> asyncio.Semaphore:

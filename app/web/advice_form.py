@@ -46,7 +46,7 @@ router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 _NOT_ADVICE = frozenset({CSRF_FIELD, "idempotency_key", "version", "advice_request_id"})
 
 
-def _field(form: FormData, name: str, *, max_length: int = 200) -> str:
+def form_field(form: FormData, name: str, *, max_length: int = 200) -> str:
     """One of the form's own hidden fields, which the page fills and nobody types."""
     value = form.get(name)
     label = name.replace("_", " ")
@@ -182,20 +182,20 @@ async def give_advice_from_form(
     page = f"/clinics/{clinic_id}/patients/{nhs_number}"
     clinic = await clinic_for(session, consultant, clinic_id)
     advice_request = await visible_request(
-        session, consultant, _field(form, "advice_request_id", max_length=64), for_update=True
+        session, consultant, form_field(form, "advice_request_id", max_length=64), for_update=True
     )
     if advice_request.nhs_number != nhs_number:
         raise Unprocessable("the advice request is for another patient")
     write = IdempotentWrite(
         principal=consultant.sub,
-        key=_field(form, "idempotency_key"),
+        key=form_field(form, "idempotency_key"),
         route=f"POST /v1/advice-requests/{advice_request.id}/response (page)",
         request_hash=_fingerprint(form),
     )
-    done = RedirectResponse(f"{page}#advice-sent", status_code=303)
+    done = RedirectResponse(f"{page}?advice=sent#advice-sent", status_code=303)
     if await replay_if_seen(session, write) is not None:
         return done
-    check_if_match(advice_request, f'"{_field(form, "version", max_length=20)}"', required=True)
+    check_if_match(advice_request, f'"{form_field(form, "version", max_length=20)}"', required=True)
     try:
         submission = advice_from_form(form)
     except AdviceFormInvalid as invalid:

@@ -26,6 +26,7 @@ from app.clinics.models import Clinic
 from app.clinics.service import add_clinic_entry, create_clinic, list_clinics
 from app.records.wiring import PracticeNetwork
 from app.specialties.registry import SPECIALTIES
+from schemas.advice import Urgency
 from schemas.api.advice import AdviceRequestCreate, AdviceStatus
 from schemas.api.clinics import (
     ClinicConsultant,
@@ -72,13 +73,36 @@ DEMO_PRACTICE_SYSTEM = Principal(sub="demo-practice-system", role=Role.GP_SYSTEM
 
 _BY_NAME = {patient.name: patient.nhs_number for patient in DEMO_PATIENTS}
 # The practice's questions, in its own words: the loop a new user follows starts from one of these.
-ADVICE_QUESTIONS = (
-    ("Brian Walsh", "eGFR down from 48 to 36 over four years despite ramipril. Is an SGLT2 increase enough?"),
-    ("Dorothy Clarke", "eGFR now 22 and still on metformin. Should we stop it, and does she need referral?"),
-    ("Helen Baker", "eGFR fell from 78 to 40 in two years. Please advise on investigation and referral."),
-    ("Kwame Mensah", "ACR 85 with BP 146/92 on ramipril. Refer, or optimise treatment first?"),
-    ("Grace Okafor", "BP 150/92 on four agents including spironolactone; potassium 5.1. Next steps?"),
+ADVICE_QUESTIONS: tuple[tuple[str, str, Urgency], ...] = (
+    (
+        "Brian Walsh",
+        "eGFR down from 48 to 36 over four years despite ramipril. Is an SGLT2 increase enough?",
+        "routine",
+    ),
+    (
+        "Dorothy Clarke",
+        "eGFR now 22 and still on metformin. Should we stop it, and does she need referral?",
+        "urgent",
+    ),
+    (
+        "Helen Baker",
+        "eGFR fell from 78 to 40 in two years. Please advise on investigation and referral.",
+        "urgent",
+    ),
+    ("Kwame Mensah", "ACR 85 with BP 146/92 on ramipril. Refer, or optimise treatment first?", "routine"),
+    (
+        "Grace Okafor",
+        "BP 150/92 on four agents including spironolactone; potassium 5.1. Next steps?",
+        "routine",
+    ),
 )
+# Who at the demo practice asks, and how the consultant reaches them: the request's context carries it.
+DEMO_REQUESTER = {
+    "name": "Dr Amira Haddad",
+    "role": "GP partner",
+    "telephone": "020 7946 0018",
+    "email": "mile.end.surgery@nhs.net",
+}
 # Patients the consultant adds from the practices' monthly falling-eGFR search.
 SEARCH_ENTRIES = (
     ("Patricia Lewis", "eGFR 12 with ACR 150: approaching kidney failure on the practice search"),
@@ -114,8 +138,10 @@ async def seed_demo_clinic(
         )
         await _audit(audit_log, session, doctor, "open a clinic", None)
         questions, searched = _entries_for(consultant.specialty)
-        for name, question in questions:
-            request = await _open_request(audit_log, session, network, _BY_NAME[name], question, consultant)
+        for name, question, urgency in questions:
+            request = await _open_request(
+                audit_log, session, network, _BY_NAME[name], question, urgency, consultant
+            )
             submission = ClinicEntryFromAdviceRequest(advice_request_id=request.id)
             await _add(audit_log, session, network, clinic, doctor, submission, now)
         for name, reason in searched:
@@ -133,7 +159,7 @@ async def seed_demo_clinics(audit_log: AuditLog, network: PracticeNetwork, *, no
     return seeded
 
 
-def _entries_for(specialty: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+def _entries_for(specialty: str) -> tuple[tuple[tuple[str, str, Urgency], ...], tuple[tuple[str, str], ...]]:
     """The practice's questions and the searched patients of a specialty's demo clinic."""
     if specialty == DEMO_CONSULTANT.specialty:
         return ADVICE_QUESTIONS, SEARCH_ENTRIES
@@ -146,6 +172,7 @@ async def _open_request(
     network: PracticeNetwork,
     nhs_number: str,
     question: str,
+    urgency: Urgency,
     consultant: DemoConsultant,
 ) -> AdviceRequest:
     still_open, _ = await list_advice_requests(
@@ -159,7 +186,11 @@ async def _open_request(
     if still_open:
         return still_open[0]
     submission = AdviceRequestCreate(
-        nhs_number=nhs_number, specialty=consultant.specialty, question=question, urgency="routine"
+        nhs_number=nhs_number,
+        specialty=consultant.specialty,
+        question=question,
+        urgency=urgency,
+        context={"requester": DEMO_REQUESTER},
     )
     created = await create_advice_request(
         session, author=DEMO_PRACTICE_SYSTEM, submission=submission, network=network

@@ -29,18 +29,20 @@ from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
 from app.clinics.service import clinic_for, close_clinic_for, entries_of, list_clinics, take_off_list
 from app.core.deps import AuditedSessionDep, SessionDep, audited
+from app.core.errors import NotFound
 from app.core.params import ClinicIdPath, EntryIdPath, NhsNumberPath
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
 from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
-from app.web.nephrology_view import nephrology_view
+from app.web.patient_context import list_progress, referral_of
 from app.web.session import ConsultantPageDep
+from app.web.summary_view import summary_view
 from app.web.templating import render
+from app.web.worklist_view import row_state
 from schemas.advice import AdviceRecommendation
 from schemas.api.advice import AdviceRequestSummary, AdviceResponsePublic, AdviceStatus
-from schemas.api.nephrology import NephrologySummary
 from schemas.api.outbox import DeliveryStatusPublic
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
@@ -55,6 +57,7 @@ ANSWERABLE = frozenset({AdviceStatus.AWAITING_REVIEW, AdviceStatus.ADVICE_GIVEN}
 @dataclass(frozen=True, slots=True)
 class AdviceHistory:
     request: AdviceRequestSummary
+    context: dict[str, Any] | None
     responses: list[AdviceResponsePublic]
     delivery: list[DeliveryStatusPublic]
 
@@ -88,6 +91,7 @@ async def worklist_page(
         "worklist": worklist_public(clinic, rows),
         "advice_requests": questions,
         "criterion_titles": {c.code: c.title for c in specialty.referral_criteria},
+        "row_state": row_state,
     }
     return render(request, "worklist.html", context)
 
@@ -131,6 +135,7 @@ async def patient_page_context(
     specialty = get_specialty(clinic.specialty)
     await require_record_access(session, viewer, specialty.code, nhs_number, note)
     history = await _advice_history(session, viewer, specialty.code, nhs_number)
+    entries = await entries_of(session, clinic.id, active_only=True)
     # The practice may take seconds to answer; the database connection is not held while it does.
     await session.commit()
     summary = await build_summary_for(
@@ -140,14 +145,20 @@ async def patient_page_context(
         now=request.app.state.clock(),
         specialty_settings=request.app.state.specialty_settings,
     )
-    assert isinstance(summary, NephrologySummary)
     answerable = next((h.request for h in reversed(history) if h.request.status in ANSWERABLE), None)
+    asked = next(
+        (h for h in reversed(history) if h.request.status in ANSWERABLE), history[-1] if history else None
+    )
     today = practice_today()
+    practices = request.app.state.practices.practices
     return {
         "viewer": viewer,
         "clinic": clinic_public(clinic),
         "specialty": specialty,
-        "view": nephrology_view(summary, specialty),
+        "view": summary_view(summary, specialty),
+        "referral": None if asked is None else referral_of(asked.request, asked.context, practices),
+        "progress": list_progress(entries, nhs_number),
+        "advice_sent": request.query_params.get("advice") == "sent",
         "history": history,
         "answerable": answerable,
         "outcomes": specialty.advice_outcomes,
@@ -172,11 +183,26 @@ async def _advice_history(
     return [
         AdviceHistory(
             summary_public(advice_request),
+            advice_request.context,
             [response_public(r) for r in await responses_of(session, advice_request.id)],
             await delivery_status_for(session, advice_request.id),
         )
         for advice_request in requests
     ]
+
+
+@router.get("/clinics/{clinic_id}/entries/{entry_id}/remove")
+async def confirm_removal_page(
+    request: Request, clinic_id: ClinicId, entry_id: EntryId, viewer: ConsultantPageDep, session: SessionDep
+) -> Response:
+    """Asks before a patient is taken off the list: where the page's script cannot ask, this page does."""
+    clinic = await clinic_for(session, viewer, clinic_id)
+    entries = await entries_of(session, clinic.id, active_only=True)
+    entry = next((e for e in entries if e.id == entry_id), None)
+    if entry is None:
+        raise NotFound("no such patient on this clinic's list")
+    context = {"viewer": viewer, "clinic": clinic_public(clinic), "entry": entry}
+    return render(request, "confirm_remove.html", context)
 
 
 @router.post("/clinics/{clinic_id}/entries/{entry_id}/remove", status_code=303)

@@ -10,6 +10,7 @@ from app.web.api_docs import DOCS_ASSETS_URL, SWAGGER_UI_DIR
 from app.web.api_docs import router as api_docs_router
 from app.web.csrf import ApiCsrfMiddleware
 from app.web.errors import install_page_error_handlers
+from app.web.letter_preview import router as letter_preview_router
 from app.web.pages import router as pages_router
 from app.web.security import SecurityHeadersMiddleware
 from app.web.sign_in import router as sign_in_router
@@ -22,6 +23,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(sign_in_router)
     app.include_router(pages_router)
     app.include_router(advice_form_router)
+    app.include_router(letter_preview_router)
     app.include_router(api_docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")

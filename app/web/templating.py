@@ -42,6 +42,19 @@ def figure(value: str | float | None) -> str:
     return f"{round(value, 1):g}"
 
 
+# UCUM spells some units for machines; a page writes them as a clinician does.
+_UNITS_FOR_PEOPLE = {
+    "mm[Hg]": "mmHg",
+    "mL/min/1.73m2": "mL/min/1.73m²",
+    "mL/min/1.73m2/yr": "mL/min/1.73m² a year",
+    "umol/L": "µmol/L",
+}
+
+
+def unit_for_people(unit: str | None) -> str:
+    return "" if unit is None else _UNITS_FOR_PEOPLE.get(unit, unit)
+
+
 def nhs_number(value: str) -> str:
     """Spaced 3-3-4, as the NHS shows an NHS number to people."""
     return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
@@ -87,6 +100,7 @@ templates.env.filters.update(
     whole=whole,
     one_decimal=one_decimal,
     figure=figure,
+    unit=unit_for_people,
     nhs_number=nhs_number,
     clinical_date=clinical_date,
     clinical_dates_in=clinical_dates_in,

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from schemas.api.summary import Highlight
+from schemas.clinical import Sex
 from schemas.nhs_number import NhsNumber
 from schemas.text import NOT_BLANK, Code, NoteText, ShortText
 
@@ -129,6 +130,8 @@ class WorklistSummaryPublic(BaseModel):
     patient_name: str | None = Field(
         default=None, description="The patient's name as their practice records it, when the record was read"
     )
+    patient_age: int | None = Field(default=None, description="Whole years on the day the record was read")
+    patient_sex: Sex | None = Field(default=None, description="As the patient's practice records it")
     complete: bool | None = Field(
         default=None, description="False when part of the record could not be read; null without a summary"
     )

@@ -29,15 +29,40 @@ async def test_each_patient_has_a_remove_button_named_for_their_place_name_and_n
 ) -> None:
     page = await _worklist_page(consultant, demo_clinic)
     entries = await demo_clinic.worklist(client)
-    assert page.count(">Remove from list</button>") == len(entries)
+    assert page.count(">Remove from list</a>") == len(entries)
     third = entries[2]
     nhs = str(third["nhs_number"])
-    assert f'action="/clinics/{demo_clinic.id}/entries/{third["id"]}/remove"' in page
+    remove = f"/clinics/{demo_clinic.id}/entries/{third['id']}/remove"
+    assert f'action="{remove}" id="remove-{third["id"]}"' in page
     # The name starts with the words on the button, so voice control finds it by what it shows.
     name = html.escape(str(third["summary"]["patient_name"]))
     assert f'aria-label="Remove from list: entry 3, {name}, NHS {nhs[:3]} {nhs[3:6]} {nhs[6:]}"' in page
     assert f'action="/clinics/{demo_clinic.id}/close"' in page
     assert re.search(r'<button type="submit"[^>]*aria-describedby="close-hint">Close clinic</button>', page)
+
+
+async def test_the_remove_link_asks_first_on_a_page_of_its_own_and_removes_nobody(
+    consultant: httpx.AsyncClient, client: httpx.AsyncClient, demo_clinic: DemoClinic
+) -> None:
+    entry = (await demo_clinic.worklist(client))[1]
+    remove = f"/clinics/{demo_clinic.id}/entries/{entry['id']}/remove"
+    page = await _worklist_page(consultant, demo_clinic)
+    assert f'href="{remove}" data-confirm="Remove ' in page
+
+    asked = await consultant.get(remove)
+
+    assert asked.status_code == 200
+    assert "Remove patient 2 from the list?" in asked.text
+    assert f'<form method="post" action="{remove}"' in asked.text
+    assert f'href="/clinics/{demo_clinic.id}" class="cancel-link">Keep on the list</a>' in asked.text
+    assert entry["id"] in [e["id"] for e in await demo_clinic.worklist(client)]
+
+
+async def test_asking_to_remove_an_entry_not_on_the_list_is_not_found(
+    consultant: httpx.AsyncClient, demo_clinic: DemoClinic
+) -> None:
+    response = await consultant.get(f"/clinics/{demo_clinic.id}/entries/not-an-entry/remove")
+    assert response.status_code == 404
 
 
 async def test_removing_a_patient_from_the_page_takes_them_off_the_worklist(

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from app.specialties.analytes import ACR, CREATININE, EGFR, HAEMOGLOBIN, HBA1C, POTASSIUM
+from app.specialties.analytes import (
+    ACR,
+    CREATININE,
+    DIASTOLIC_BP,
+    EGFR,
+    HAEMOGLOBIN,
+    HBA1C,
+    POTASSIUM,
+    SYSTOLIC_BP,
+)
 from app.specialties.envelope import condition_entry, result_value, summary_patient, summary_source
 from app.specialties.nephrology.aki import AkiEpisode as AkiEpisodeFound
 from app.specialties.nephrology.aki import aki_alerts, aki_episodes
@@ -127,7 +136,12 @@ def build_nephrology_summary(
         medications=[_medication(item) for item in medicines],
         conditions=[condition_entry(condition) for condition in record.conditions],
         latest=latest,
-        series={EGFR.code: egfr_points, CREATININE.code: creatinine_points, ACR.code: acr_points},
+        series={
+            EGFR.code: egfr_points,
+            CREATININE.code: creatinine_points,
+            ACR.code: acr_points,
+            **_blood_pressure_series(record),
+        },
         warnings=summary_warnings(
             record, SummaryFacts(egfr, days, found.warnings, acr, kfre, medicines), today=today
         ),
@@ -167,6 +181,16 @@ def _egfr_point(result: EgfrResult) -> EgfrPoint:
         equation=result.equation,
         comparator=result.comparator,
     )
+
+
+def _blood_pressure_series(record: ClinicalRecord) -> dict[str, list[LabPoint]]:
+    """Every reading, systolic and diastolic apart, oldest first, so the page can chart them together."""
+    readings = sorted(record.blood_pressures, key=lambda reading: reading.taken_at)
+    unit = SYSTOLIC_BP.canonical_unit
+    return {
+        SYSTOLIC_BP.code: [LabPoint(date=r.taken_at.date(), value=r.systolic, unit=unit) for r in readings],
+        DIASTOLIC_BP.code: [LabPoint(date=r.taken_at.date(), value=r.diastolic, unit=unit) for r in readings],
+    }
 
 
 def _latest(series: Sequence[Measurement]) -> LabPoint | None:

@@ -13,7 +13,9 @@ function linkDueDates(form) {
 
 function sendOnce(form) {
   // The idempotency key already makes a second send harmless; this spares the consultant the wait.
-  form.addEventListener("submit", () => {
+  form.addEventListener("submit", (event) => {
+    // A preview opens in a new tab and sends nothing, so the form stays ready to send.
+    if (event.submitter && event.submitter.formTarget === "_blank") return;
     for (const button of form.querySelectorAll("button[type=submit]")) {
       button.disabled = true;
       button.textContent = "Sending…";
@@ -37,6 +39,26 @@ for (const form of document.querySelectorAll("form[data-confirm]")) {
   confirmFirst(form);
 }
 
+function confirmThenSubmit(link) {
+  // The link leads to a page that asks, for when this script does not run; here the browser asks instead
+  // and sends the form the link names.
+  const form = document.getElementById(link.dataset.submits);
+  if (!form) return;
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    if (window.confirm(link.dataset.confirm)) form.submit();
+  });
+}
+
+for (const link of document.querySelectorAll("a[data-confirm][data-submits]")) {
+  confirmThenSubmit(link);
+}
+
 // Advice sent back for correction: the summary of what to correct is where the keyboard starts.
 const errorSummary = document.querySelector(".error-summary[tabindex]");
 if (errorSummary) errorSummary.focus();
+
+for (const button of document.querySelectorAll("button[data-print]")) {
+  button.addEventListener("click", () => window.print());
+  button.closest("[data-print-hint]")?.removeAttribute("hidden");
+}

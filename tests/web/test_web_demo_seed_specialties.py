@@ -38,7 +38,7 @@ async def test_each_registered_specialty_gets_a_demo_clinic_of_its_own_patients(
 
     opened = await seed_demo_clinics(app.state.audit_log, app.state.practices, now=app.state.clock())
 
-    assert opened == 2
+    assert opened == len(SPECIALTIES)
     token = identity.consultant(CODE, sub=consultant.sub)
     [clinic] = (await client.get("/v1/clinics", headers=bearer(token))).json()
     assert clinic["specialty"] == CODE
@@ -50,7 +50,7 @@ async def test_each_registered_specialty_gets_a_demo_clinic_of_its_own_patients(
 
 async def test_seeding_every_specialty_again_opens_nothing(app: FastAPI) -> None:
     now = app.state.clock()
-    assert await seed_demo_clinics(app.state.audit_log, app.state.practices, now=now) == 2
+    assert await seed_demo_clinics(app.state.audit_log, app.state.practices, now=now) == len(SPECIALTIES)
     assert await seed_demo_clinics(app.state.audit_log, app.state.practices, now=now) == 0
 
 

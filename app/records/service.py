@@ -11,6 +11,7 @@ from datetime import date
 from adapters.errors import UpstreamError, UpstreamTimeout
 from adapters.http import current_deadline, upstream_deadline
 from app.core.errors import NotFound
+from app.records.cache import Found, RecordCache
 from app.records.codes import codes_for
 from app.records.normalise import normalise_record
 from app.records.ports import GPRecordSource
@@ -105,36 +106,55 @@ async def fetch_clinical_records(
     *,
     today: date,
     history_years: int,
-) -> dict[str, ClinicalRecord | UpstreamError]:
+    records: RecordCache | None = None,
+) -> dict[str, Found]:
     """Records of several patients of one practice, in as few searches as its system allows.
 
-    Bounded by the deadline the caller works under (``adapters.http.upstream_deadline``), if any.
+    Bounded by the deadline the caller works under (``adapters.http.upstream_deadline``), if any. Records
+    kept in ``records`` are not fetched again.
     """
-    try:
-        async with _backstop(f"practice {source.practice_ods}"):
-            raw = await source.fetch_records(
-                nhs_numbers, record_query(needs, today, history_years=history_years)
-            )
-    except UpstreamError as failure:
-        return dict.fromkeys(nhs_numbers, failure)
-    return {
-        nhs_number: found if isinstance(found, UpstreamError) else normalise_record(found)
-        for nhs_number, found in raw.items()
-    }
+    query = record_query(needs, today, history_years=history_years)
+
+    async def fetch(missing: list[str]) -> dict[str, Found]:
+        try:
+            async with _backstop(f"practice {source.practice_ods}"):
+                raw = await source.fetch_records(missing, query)
+        except UpstreamError as failure:
+            return dict.fromkeys(missing, failure)
+        return {
+            nhs_number: found if isinstance(found, UpstreamError) else normalise_record(found)
+            for nhs_number, found in raw.items()
+        }
+
+    if records is None:
+        return await fetch(list(nhs_numbers))
+    return await records.records(source.practice_ods, nhs_numbers, query, fetch)
 
 
 async def fetch_clinical_record(
-    network: PracticeNetwork, nhs_number: str, needs: RecordNeeds, *, today: date
+    network: PracticeNetwork,
+    nhs_number: str,
+    needs: RecordNeeds,
+    *,
+    today: date,
+    records: RecordCache | None = None,
 ) -> ClinicalRecord:
     """One patient's record from their registered practice, within the network's upstream deadline.
 
     Raises ``NotFound`` for a patient no connected practice holds, ``UpstreamTimeout`` when the patient
     could not be found in time, and the other ``UpstreamError`` kinds as the source does. Parts of the
-    record not fetched in time leave it incomplete, with a warning naming them.
+    record not fetched in time leave it incomplete, with a warning naming them. A record kept in
+    ``records`` is not fetched again.
     """
     query = record_query(needs, today, history_years=network.record_history_years)
     with upstream_deadline(network.upstream_deadline_seconds):
         async with _backstop("the GP record"):
             ods = await registered_practice(network, nhs_number)
-            raw = await network.source_for(ods).fetch_record(nhs_number, query)
-    return normalise_record(raw)
+            source = network.source_for(ods)
+
+            async def fetch() -> ClinicalRecord:
+                return normalise_record(await source.fetch_record(nhs_number, query))
+
+            if records is None:
+                return await fetch()
+            return await records.record(ods, nhs_number, query, fetch)

@@ -13,6 +13,7 @@ from app.audit.service import AuditNote
 from app.core.deps import PrincipalDep, SessionDep, SettingsDep, audited
 from app.core.openapi import problem_responses
 from app.core.params import NhsNumberPath, SpecialtyCodePath
+from app.records.cache import record_cache
 from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES, get_specialty
 from app.specialties.service import build_summary_for
@@ -56,7 +57,7 @@ async def read_summary(
     settings: SettingsDep,
     note: Annotated[AuditNote, Depends(audited("read a specialty summary"))],
 ) -> Any:
-    """The specialty's summary of the patient, assembled live from the GP record."""
+    """The specialty's summary of the patient from the GP record, fetched within the record cache's TTL."""
     plugin = get_specialty(specialty)
     await require_record_access(session, principal, plugin.code, nhs_number, note)
     await session.commit()
@@ -67,4 +68,5 @@ async def read_summary(
         nhs_number=nhs_number,
         now=now,
         egfr_equation=settings.egfr_equation,
+        records=record_cache(request.app),
     )

@@ -1,10 +1,11 @@
-"""A small in-memory cache with a time to live, where callers asking for a key being fetched share the fetch.
+"""Normalised clinical records kept for a short time, shared by every reader of the record in this process.
 
 A consultant moves between the worklist and the patients on it within minutes, and several consultants may
 open one clinic's worklist together; without the cache each of those reads would ask the practice again.
-The time to live is short because results keep arriving in the GP record, and what is cached is only what a
-worklist row shows. Failures, raised or returned as values the caller says not to keep, are never cached:
-the next read asks again.
+Records are kept by practice, NHS number and record query, so a summary and a worklist row of one specialty
+share one fetch, and a reader asking for a record being fetched shares that fetch. The time to live is short
+because results keep arriving in the GP record. Failures and incomplete records are never kept: the next read
+asks again. Access checks and audit are the readers' and run on every read, cached or not.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from adapters.errors import UpstreamError
+from schemas.clinical import ClinicalRecord, RecordQuery
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
@@ -99,3 +103,61 @@ def _retrieve_outcome(task: asyncio.Task[object]) -> None:
     # When every caller gave up, no one awaits the failure; retrieving it keeps asyncio from logging it.
     if not task.cancelled():
         task.exception()
+
+
+# A record, or the failure that kept it, by practice, NHS number and query.
+RecordKey = tuple[str, str, RecordQuery]
+Found = ClinicalRecord | UpstreamError
+FetchRecords = Callable[[list[str]], Awaitable[Mapping[str, Found]]]
+
+
+def _whole(found: Found) -> bool:
+    return isinstance(found, ClinicalRecord) and found.complete
+
+
+class RecordCache:
+    """The records of one app, for ``ttl`` by ``clock``; a ``ttl`` of zero shares fetches under way only."""
+
+    def __init__(self, ttl: timedelta, clock: Callable[[], datetime]) -> None:
+        self.ttl = ttl
+        self._cache: SingleFlightCache[RecordKey, Found] = SingleFlightCache(ttl, clock)
+
+    async def records(
+        self, practice_ods: str, nhs_numbers: Sequence[str], query: RecordQuery, fetch: FetchRecords
+    ) -> dict[str, Found]:
+        """Each patient's record at the practice: kept, being fetched, or fetched now in one ``fetch``."""
+
+        async def fetch_missing(keys: list[RecordKey]) -> dict[RecordKey, Found]:
+            found = await fetch([nhs_number for _, nhs_number, _ in keys])
+            return {key: found[key[1]] for key in keys}
+
+        keys = [(practice_ods, nhs_number, query) for nhs_number in nhs_numbers]
+        found = await self._cache.get_many(keys, fetch_missing, keep=_whole)
+        return {key[1]: found[key] for key in keys}
+
+    async def record(
+        self,
+        practice_ods: str,
+        nhs_number: str,
+        query: RecordQuery,
+        fetch: Callable[[], Awaitable[ClinicalRecord]],
+    ) -> ClinicalRecord:
+        """One patient's record; a failure of the fetch is raised to every reader sharing it."""
+
+        async def fetch_one(_: list[str]) -> dict[str, Found]:
+            return {nhs_number: await fetch()}
+
+        found = (await self.records(practice_ods, [nhs_number], query, fetch_one))[nhs_number]
+        if isinstance(found, UpstreamError):
+            raise found
+        return found
+
+
+def record_cache(app: Any) -> RecordCache:
+    """The app's record cache, made on first use from its settings and clock."""
+    cache: RecordCache | None = getattr(app.state, "record_cache", None)
+    if cache is None:
+        ttl = timedelta(seconds=app.state.settings.clinic_summary_ttl_seconds)
+        # Read on every call, so a clock swapped into the app (tests, simulations) is the one used.
+        cache = app.state.record_cache = RecordCache(ttl, lambda: app.state.clock())
+    return cache

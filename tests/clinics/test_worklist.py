@@ -115,12 +115,12 @@ async def test_a_worklist_read_writes_its_patients_events_in_one_statement(
     clinic_id = await opened(client, consultant)
     await add_patients(client, consultant, clinic_id, [KIDNEY_FAILURE, HEAVY_PROTEINURIA, NORMAL])
     await worklist_rows(client, consultant, clinic_id)
-    # Whether each insert sent was a driver-level executemany: one statement a parameter set.
+    # For each insert sent, whether the driver got a list of parameter sets: one statement for each.
     appends: list[bool] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, many: bool) -> None:
+    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"):
-            appends.append(many)
+            appends.append(isinstance(parameters, list))
 
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)

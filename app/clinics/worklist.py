@@ -118,7 +118,11 @@ class WorklistSummaries:
     ) -> dict[str, Highlights]:
         found: dict[str, Highlights] = {}
         by_practice: dict[str, list[str]] = defaultdict(list)
-        for nhs_number, practice in (await registered_practices(network, nhs_numbers)).items():
+
+        async def look_up(missing: list[str]) -> dict[str, str | NotFound]:
+            return await registered_practices(network, missing)
+
+        for nhs_number, practice in (await self._records.practices(nhs_numbers, look_up)).items():
             if isinstance(practice, NotFound):
                 found[nhs_number] = practice
             else:

@@ -3,9 +3,10 @@
 A consultant moves between the worklist and the patients on it within minutes, and several consultants may
 open one clinic's worklist together; without the cache each of those reads would ask the practice again.
 Records are kept by practice, NHS number and record query, so a summary and a worklist row of one specialty
-share one fetch, and a reader asking for a record being fetched shares that fetch. The time to live is short
-because results keep arriving in the GP record. Failures and incomplete records are never kept: the next read
-asks again. Access checks and audit are the readers' and run on every read, cached or not.
+share one fetch, and a reader asking for a record being fetched shares that fetch. Each patient's registered
+practice, as the directory (PDS) answers, is kept as long, so a cached read asks nothing upstream. The time
+to live is short because results keep arriving in the GP record. Failures and incomplete records are never
+kept: the next read asks again. Access checks and audit are the readers' and run on every read, cached or not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from adapters.errors import UpstreamError
+from app.core.errors import NotFound
 from schemas.clinical import ClinicalRecord, RecordQuery
 
 Key = TypeVar("Key", bound=Hashable)
@@ -109,6 +111,9 @@ def _retrieve_outcome(task: asyncio.Task[object]) -> None:
 RecordKey = tuple[str, str, RecordQuery]
 Found = ClinicalRecord | UpstreamError
 FetchRecords = Callable[[list[str]], Awaitable[Mapping[str, Found]]]
+# A patient's registered practice, or why it is not known.
+Practice = str | NotFound
+LookUpPractices = Callable[[list[str]], Awaitable[Mapping[str, Practice]]]
 
 
 def _whole(found: Found) -> bool:
@@ -121,6 +126,11 @@ class RecordCache:
     def __init__(self, ttl: timedelta, clock: Callable[[], datetime]) -> None:
         self.ttl = ttl
         self._cache: SingleFlightCache[RecordKey, Found] = SingleFlightCache(ttl, clock)
+        self._practices: SingleFlightCache[str, Practice] = SingleFlightCache(ttl, clock)
+
+    async def practices(self, nhs_numbers: Sequence[str], look_up: LookUpPractices) -> dict[str, Practice]:
+        """Each patient's registered practice: kept, being looked up, or looked up now in one ``look_up``."""
+        return await self._practices.get_many(nhs_numbers, look_up, keep=lambda found: isinstance(found, str))
 
     async def records(
         self, practice_ods: str, nhs_numbers: Sequence[str], query: RecordQuery, fetch: FetchRecords

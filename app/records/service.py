@@ -80,6 +80,16 @@ async def registered_practices(
     return dict(zip(nhs_numbers, found, strict=True))
 
 
+async def _kept_practice(network: PracticeNetwork, nhs_number: str, records: RecordCache) -> str:
+    async def look_up(nhs_numbers: list[str]) -> dict[str, str | NotFound]:
+        return await registered_practices(network, nhs_numbers)
+
+    found = (await records.practices([nhs_number], look_up))[nhs_number]
+    if isinstance(found, NotFound):
+        raise found
+    return found
+
+
 @asynccontextmanager
 async def _backstop(source: str) -> AsyncIterator[None]:
     """Ends the work a little after the current deadline, as ``UpstreamTimeout``; no bound without one.
@@ -149,7 +159,10 @@ async def fetch_clinical_record(
     query = record_query(needs, today, history_years=network.record_history_years)
     with upstream_deadline(network.upstream_deadline_seconds):
         async with _backstop("the GP record"):
-            ods = await registered_practice(network, nhs_number)
+            if records is None:
+                ods = await registered_practice(network, nhs_number)
+            else:
+                ods = await _kept_practice(network, nhs_number, records)
             source = network.source_for(ods)
 
             async def fetch() -> ClinicalRecord:

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS, write_demo_practice
 from adapters.mock_gp import FaultConfig, running_mock_gp
 from app.core.config import Settings
+from app.records.ports import PatientDirectory
 from tests.clinics.clinic_calls import add_patients, opened, worklist_rows
 from tests.support.identity import IdentityProvider, bearer
 from tests.support.practices import practices_file_for
@@ -189,3 +190,31 @@ async def test_an_incomplete_record_is_never_kept(
 
     assert complete.json()["complete"] is True
     assert await _searches(gp_url) > before
+
+
+class CountedDirectory:
+    """The app's directory, counting the patients it is asked about."""
+
+    def __init__(self, inner: PatientDirectory) -> None:
+        self.asked: list[str] = []
+        self._inner = inner
+
+    async def registered_practice(self, nhs_number: str) -> str | None:
+        self.asked.append(nhs_number)
+        return await self._inner.registered_practice(nhs_number)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_cached_read_asks_the_directory_nothing(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, clock: list[datetime]
+) -> None:
+    directory = app.state.practices.directory = CountedDirectory(app.state.practices.directory)
+    clinic_id = await _worklist_read(client, identity)
+    asked_before = len(directory.asked)
+
+    await worklist_rows(client, identity.consultant(), clinic_id)
+    assert (await _summary(client, identity.consultant(), OPENED)).status_code == 200
+
+    assert len(directory.asked) == asked_before

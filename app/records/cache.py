@@ -15,7 +15,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from fastapi import FastAPI
 
 from adapters.errors import UpstreamError
 from app.core.errors import NotFound
@@ -163,7 +165,7 @@ class RecordCache:
         return found
 
 
-def record_cache(app: Any) -> RecordCache:
+def record_cache(app: FastAPI) -> RecordCache:
     """The app's record cache, made on first use from its settings and clock."""
     cache: RecordCache | None = getattr(app.state, "record_cache", None)
     if cache is None:

@@ -6,12 +6,15 @@ latency; the service runs with ``vclinic serve --workers N`` outside dev mode, o
 that the bench creates and drops, trusting a signing key the bench makes (``VCLINIC_JWKS``), with a practices
 file pointing at the mock GP. Through the API the practice asks one advice question for each of 30 patients,
 and a consultant puts the 30 on a clinic. Each route is then loaded by ``wrk`` for a short warm-up and a
-bounded run: ``/healthz``; a summary (rotating over the 30 patients; never cached); the clinic's worklist of
-30 (cached, as the warm-up leaves it); the consultant's advice list; the practice's feed; and an advice write
-(a consultant's message, rotating over the 30 requests, each with its own Idempotency-Key).
+bounded run: ``/healthz``; a summary (rotating over the 30 patients, their records kept by the record cache
+the worklist shares); the clinic's worklist of 30 (cached, as the warm-up leaves it); the consultant's advice
+list; the practice's feed; and an advice write (a consultant's message, rotating over the 30 requests, each
+with its own Idempotency-Key). Then the service is started again with the record cache off, and the summary
+is loaded once more: each read then fetches the record from the GP ("summary, fetched").
 
 The table shows requests per second, p50 and p99 in ms, each route's throughput as a share of ``/healthz``'s
-in the same run, the 2-worker/1-worker throughput ratio, and that ratio as a share of ``/healthz``'s.
+in the same run, the 2-worker/1-worker throughput ratio, that ratio as a share of ``/healthz``'s, and the
+target the figures are held to, with whether they meet it.
 wrk, PostgreSQL, the mock GP and the service share the machine's cores, so the ratios matter more than the
 absolute figures.
 """
@@ -43,15 +46,15 @@ SECONDS = 10
 WARM_UP_SECONDS = 2
 CONNECTIONS = 8
 WORKER_COUNTS = (1, 2)
-STARTUP_SECONDS = 60.0
+# Two workers each import the whole app; on a busy shared machine that has taken over a minute.
+STARTUP_SECONDS = 180.0
 PATIENTS = [patient.nhs_number for patient in DEMO_PATIENTS[:30]]
 SPECIALTY = "nephrology"
 CONSULTANT = {"sub": "dr-lee", "role": "consultant", "specialty": SPECIALTY, "name": "Dr Lee"}
 PRACTICE = {"sub": "gp-system-1", "role": "gp-system", "ods": DEMO_PRACTICE_ODS}
-TARGETS = (
-    "targets: cached worklist >= 100 req/s with 1 worker; worklist 2w/1w >= 0.9 of /healthz's; "
-    "summary >= 1/20 of /healthz"
-)
+WORKLIST = "worklist of 30, cached"
+FETCHED_SUMMARY = "summary, fetched"
+WORKLIST_PER_SECOND, WORKLIST_SHARE, SUMMARY_SHARE = 100.0, 0.9, 1 / 20
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,13 @@ def _service_environment(
         "VCLINIC_PRACTICES_FILE": str(practices_file),
         "VCLINIC_LOG_LEVEL": "WARNING",
         "VCLINIC_OUTBOX_DISPATCHER_ENABLED": "false",
-        # The worklist row stays cached for the whole bench, so the worklist route measures the cached read.
+        # The records stay cached for the whole bench, so the worklist route measures the cached read.
         "VCLINIC_CLINIC_SUMMARY_TTL_SECONDS": "3600",
     }
+
+
+def _without_record_cache(environment: dict[str, str]) -> dict[str, str]:
+    return environment | {"VCLINIC_CLINIC_SUMMARY_TTL_SECONDS": "0"}
 
 
 @contextmanager
@@ -173,8 +180,8 @@ def _routes(fixture: Fixture, practice: str, consultant: str) -> list[Route]:
     message = orjson.dumps({"body": "Please repeat the U&E in two weeks."}).decode()
     return [
         Route("/healthz", ("/healthz",)),
-        Route("summary", tuple(f"/v1/patients/{n}/summaries/{SPECIALTY}" for n in PATIENTS), consultant),
-        Route("worklist of 30, cached", (f"/v1/clinics/{fixture.clinic_id}/worklist",), consultant),
+        _summary_route("summary, record cached", consultant),
+        Route(WORKLIST, (f"/v1/clinics/{fixture.clinic_id}/worklist",), consultant),
         Route("advice list", ("/v1/advice-requests",), consultant),
         Route("feed", (f"/v1/practices/{DEMO_PRACTICE_ODS}/feed",), practice),
         Route(
@@ -185,6 +192,10 @@ def _routes(fixture: Fixture, practice: str, consultant: str) -> list[Route]:
             body=message,
         ),
     ]
+
+
+def _summary_route(name: str, consultant: str) -> Route:
+    return Route(name, tuple(f"/v1/patients/{n}/summaries/{SPECIALTY}" for n in PATIENTS), consultant)
 
 
 def _load_each(base_url: str, routes: list[Route]) -> dict[str, Load]:
@@ -199,16 +210,32 @@ def _row(*cells: object) -> str:
     return f"{cells[0]!s:<24}" + "".join(f"{cell!s:>10}" for cell in cells[1:])
 
 
+def _met(met: bool) -> str:
+    return "met" if met else "NOT MET"
+
+
+def _target(name: str, single: Load, health: Load, share: float) -> str:
+    """The route's target and whether this run meets it; empty for a route without one."""
+    if name == WORKLIST:
+        met = single.per_second >= WORKLIST_PER_SECOND and share >= WORKLIST_SHARE
+        return f"  1w >= {WORKLIST_PER_SECOND:g}/s, share >= {WORKLIST_SHARE:g}: {_met(met)}"
+    if name == FETCHED_SUMMARY:
+        met = single.per_second / health.per_second >= SUMMARY_SHARE
+        return f"  1w ÷healthz >= 1/{1 / SUMMARY_SHARE:g}: {_met(met)}"
+    return ""
+
+
 def _print_table(by_workers: dict[int, dict[str, Load]]) -> None:
     one, two = by_workers[1], by_workers[2]
     health_scaling = two["/healthz"].per_second / one["/healthz"].per_second
     print(
         f"wrk, {CONNECTIONS} connections, {SECONDS} s a route after {WARM_UP_SECONDS} s of warm-up; "
-        f"PostgreSQL; {len(PATIENTS)} patients; {TARGETS}"
+        f"PostgreSQL; {len(PATIENTS)} patients"
     )
     print(
         _row("route", "1w req/s", "p50 ms", "p99 ms", "÷healthz", "2w req/s", "p50 ms", "p99 ms", "÷healthz")
         + _row("", "2w/1w", "share", "failed")[24:]
+        + "  target"
     )
     for name, single in one.items():
         double = two[name]
@@ -218,8 +245,9 @@ def _print_table(by_workers: dict[int, dict[str, Load]]) -> None:
             ratio = load.per_second / health.per_second
             cells += [f"{load.per_second:.1f}", f"{load.p50_ms:.1f}", f"{load.p99_ms:.1f}"]
             cells.append(f"1/{1 / ratio:.1f}")
-        cells += [f"{scaling:.2f}", f"{scaling / health_scaling:.2f}", single.failed + double.failed]
-        print(_row(*cells))
+        share = scaling / health_scaling
+        cells += [f"{scaling:.2f}", f"{share:.2f}", single.failed + double.failed]
+        print(_row(*cells) + _target(name, single, one["/healthz"], share))
 
 
 def main() -> None:
@@ -240,6 +268,9 @@ def main() -> None:
                 with _service(environment, workers) as base_url:
                     fixture = fixture or _set_up(base_url, practice, consultant)
                     by_workers[workers] = _load_each(base_url, _routes(fixture, practice, consultant))
+                with _service(_without_record_cache(environment), workers) as base_url:
+                    fetched = _load_each(base_url, [_summary_route(FETCHED_SUMMARY, consultant)])
+                by_workers[workers] |= fetched
     _print_table(by_workers)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -44,11 +45,14 @@ def _canonical_time(value: datetime) -> str:
 
 
 def event_hash(event: AuditEvent, key: bytes) -> str:
-    fields = {name: getattr(event, name) for name in _CHAINED_FIELDS}
-    fields.update(
-        {name: getattr(event, name) for name in _CHAINED_WHEN_SET if getattr(event, name) is not None}
-    )
-    fields["occurred_at"] = _canonical_time(event.occurred_at)
+    return values_hash({name: getattr(event, name) for name in _CHAINED_FIELDS + _CHAINED_WHEN_SET}, key)
+
+
+def values_hash(values: Mapping[str, Any], key: bytes) -> str:
+    """``event_hash`` of an event given as its column values, as the append writes it."""
+    fields = {name: values[name] for name in _CHAINED_FIELDS}
+    fields.update({name: values[name] for name in _CHAINED_WHEN_SET if values.get(name) is not None})
+    fields["occurred_at"] = _canonical_time(values["occurred_at"])
     message = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 

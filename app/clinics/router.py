@@ -2,8 +2,7 @@
 
 Consultants work with their own specialty's clinics and admins with all; no practice sees them. Closing a
 clinic ends the session: its list no longer changes. Importing this module registers the relationship a clinic
-entry gives; including its router brings the worklist's practice bounds and highlights cache into the app's
-lifespan.
+entry gives; including its router brings the worklist's practice bounds into the app's lifespan.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from app.core.config import Settings
 from app.core.deps import AuditedSessionDep, SessionDep, audited, require_roles
 from app.core.openapi import problem_responses
 from app.core.params import ClinicIdPath, EntryIdPath
+from app.records.cache import record_cache
 from schemas.api.clinics import (
     ClinicCreate,
     ClinicDetailPublic,
@@ -49,11 +49,11 @@ from schemas.api.clinics import (
 
 @asynccontextmanager
 async def worklist_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """One set of practice bounds and one highlights cache for every worklist the app serves."""
+    """One set of practice bounds for every worklist the app serves, reading through the record cache."""
     settings: Settings = app.state.settings
     app.state.worklist_summaries = WorklistSummaries(
         practice_concurrency=settings.clinic_practice_concurrency,
-        ttl=dt.timedelta(seconds=settings.clinic_summary_ttl_seconds),
+        records=record_cache(app),
         # Read on every call, so a clock swapped into the app (tests, simulations) is the one used.
         clock=lambda: app.state.clock(),
         specialty_settings=lambda: app.state.specialty_settings,

@@ -8,6 +8,10 @@ practice has more than ``practice_concurrency`` batches in flight. Each practice
 practice holds up only its own patients, and a practice that fails marks only its own patients' rows
 unavailable; the rest of the worklist still shows.
 
+Records come through the app's record cache, which the summary route shares: a patient read on the worklist is
+not fetched again when the consultant opens their summary, nor the other way round. A row's highlights are
+built once per record kept, and built again when the record is fetched again.
+
 The whole worklist shares one upstream deadline (``VCLINIC_UPSTREAM_DEADLINE_SECONDS``): a batch still
 queued or unanswered when it runs out marks its rows as timed out, and the rows already built still show.
 """
@@ -18,11 +22,11 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from app.clinics.cache import SingleFlightCache
 from app.clinics.models import ClinicEntry
 from app.core.errors import NotFound
+from app.records.cache import RecordCache
 from app.records.ports import GPRecordSource, UpstreamError, upstream_deadline
 from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
@@ -77,45 +81,38 @@ class WorklistRow:
         return self.failure.detail if self.failure is not None else None
 
 
-def _whole(found: Highlights) -> bool:
-    """Highlights worth reusing: a failure or an incomplete record is asked for again next time."""
-    return isinstance(found, Highlighted) and found.complete
-
-
 def _batches(nhs_numbers: list[str], size: int) -> list[list[str]]:
     size = max(size, 1)
     return [nhs_numbers[start : start + size] for start in range(0, len(nhs_numbers), size)]
 
 
 class WorklistSummaries:
-    """Builds worklist rows; one per app, holding each practice's bound and the highlights cache."""
+    """Builds worklist rows; one per app, holding each practice's bound and the highlights of kept records."""
 
     def __init__(
         self,
         *,
         practice_concurrency: int,
-        ttl: timedelta,
+        records: RecordCache,
         clock: Callable[[], datetime],
         specialty_settings: Callable[[], SpecialtySettings],
     ) -> None:
         self._practice_concurrency = practice_concurrency
         self._gates: dict[str, asyncio.Semaphore] = {}
-        self._cache: SingleFlightCache[tuple[str, str], Highlights] = SingleFlightCache(ttl, clock)
+        self._records = records
+        # By specialty and NHS number: the record last highlighted, and its highlights while it is kept.
+        self._highlighted: dict[tuple[str, str], tuple[ClinicalRecord, Highlighted]] = {}
+        self._pruned_at: datetime | None = None
         self._clock = clock
         self._specialty_settings = specialty_settings
 
     async def rows(
         self, network: PracticeNetwork, specialty: Specialty, entries: Sequence[ClinicEntry]
     ) -> list[WorklistRow]:
-        """A row for each entry, in the order given; highlights not cached are fetched together."""
-
-        async def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Highlights]:
-            found = await self._highlights(network, specialty, [nhs_number for _, nhs_number in keys])
-            return {(specialty.code, nhs_number): highlights for nhs_number, highlights in found.items()}
-
-        keys = [(specialty.code, entry.nhs_number) for entry in entries]
-        found = await self._cache.get_many(keys, fetch, keep=_whole)
-        return [WorklistRow.of(entry, found[key]) for entry, key in zip(entries, keys, strict=True)]
+        """A row for each entry, in the order given; records not kept are fetched together."""
+        patients = list(dict.fromkeys(entry.nhs_number for entry in entries))
+        found = await self._highlights(network, specialty, patients)
+        return [WorklistRow.of(entry, found[entry.nhs_number]) for entry in entries]
 
     async def _highlights(
         self, network: PracticeNetwork, specialty: Specialty, nhs_numbers: list[str]
@@ -129,7 +126,11 @@ class WorklistSummaries:
     ) -> dict[str, Highlights]:
         found: dict[str, Highlights] = {}
         by_practice: dict[str, list[str]] = defaultdict(list)
-        for nhs_number, practice in (await registered_practices(network, nhs_numbers)).items():
+
+        async def look_up(missing: list[str]) -> dict[str, str | NotFound]:
+            return await registered_practices(network, missing)
+
+        for nhs_number, practice in (await self._records.practices(nhs_numbers, look_up)).items():
             if isinstance(practice, NotFound):
                 found[nhs_number] = practice
             else:
@@ -163,16 +164,25 @@ class WorklistSummaries:
                 catalogue=network.catalogue,
                 today=now.date(),
                 history_years=network.record_history_years,
+                records=self._records,
             )
         for nhs_number, record in records.items():
             found[nhs_number] = (
-                record if isinstance(record, UpstreamError) else self._highlighted(specialty, record, now)
+                record
+                if isinstance(record, UpstreamError)
+                else self._highlighted_once(specialty, nhs_number, record, now)
             )
 
-    def _highlighted(self, specialty: Specialty, record: ClinicalRecord, now: datetime) -> Highlighted:
+    def _highlighted_once(
+        self, specialty: Specialty, nhs_number: str, record: ClinicalRecord, now: datetime
+    ) -> Highlighted:
+        key = (specialty.code, nhs_number)
+        earlier = self._highlighted.get(key)
+        if earlier is not None and earlier[0] is record:
+            return earlier[1]
         summary = summarise(specialty, record, now=now, specialty_settings=self._specialty_settings())
         patient = record.patient
-        return Highlighted(
+        highlighted = Highlighted(
             specialty.highlights(summary),
             tuple(summary.criteria_met()),
             summary.complete,
@@ -181,6 +191,14 @@ class WorklistSummaries:
             patient.birth_date,
             patient.sex,
         )
+        kept_since = now - self._records.ttl
+        if self._pruned_at is None or self._pruned_at <= kept_since:
+            # Highlights older than the record cache's TTL are of records it no longer keeps.
+            self._highlighted = {k: v for k, v in self._highlighted.items() if v[1].generated_at > kept_since}
+            self._pruned_at = now
+        if record.complete:
+            self._highlighted[key] = (record, highlighted)
+        return highlighted
 
     def _gate(self, practice_ods: str) -> asyncio.Semaphore:
         gate = self._gates.get(practice_ods)

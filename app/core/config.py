@@ -88,7 +88,10 @@ class Settings(BaseSettings):
         description="Worklist fetches (each a batch of patients) in flight at one practice",
     )
     clinic_summary_ttl_seconds: float = Field(
-        default=120.0, ge=0, le=3600, description="How long a worklist reuses a patient's summary highlights"
+        default=120.0,
+        ge=0,
+        le=3600,
+        description="How long a patient's record, once fetched, serves their worklist rows and summaries",
     )
 
     max_body_bytes: int = Field(

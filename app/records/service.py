@@ -10,6 +10,7 @@ from datetime import date
 
 from app.core.errors import NotFound
 from app.records.analytes import AnalyteCatalogue
+from app.records.cache import Found, RecordCache
 from app.records.needs import RecordNeeds
 from app.records.normalise import normalise_record
 from app.records.ports import (
@@ -86,6 +87,16 @@ async def registered_practices(
     return dict(zip(nhs_numbers, found, strict=True))
 
 
+async def _kept_practice(network: PracticeNetwork, nhs_number: str, records: RecordCache) -> str:
+    async def look_up(nhs_numbers: list[str]) -> dict[str, str | NotFound]:
+        return await registered_practices(network, nhs_numbers)
+
+    found = (await records.practices([nhs_number], look_up))[nhs_number]
+    if isinstance(found, NotFound):
+        raise found
+    return found
+
+
 @asynccontextmanager
 async def _backstop(source: str) -> AsyncIterator[None]:
     """Ends the work a little after the current deadline, as ``UpstreamTimeout``; no bound without one.
@@ -113,36 +124,58 @@ async def fetch_clinical_records(
     catalogue: AnalyteCatalogue,
     today: date,
     history_years: int,
-) -> dict[str, ClinicalRecord | UpstreamError]:
+    records: RecordCache | None = None,
+) -> dict[str, Found]:
     """Records of several patients of one practice, in as few searches as its system allows.
 
-    Bounded by the deadline the caller works under (``adapters.http.upstream_deadline``), if any.
+    Bounded by the deadline the caller works under (``adapters.http.upstream_deadline``), if any. Records
+    kept in ``records`` are not fetched again.
     """
-    try:
-        async with _backstop(f"practice {source.practice_ods}"):
-            raw = await source.fetch_records(
-                nhs_numbers, record_query(needs, catalogue, today, history_years=history_years)
-            )
-    except UpstreamError as failure:
-        return dict.fromkeys(nhs_numbers, failure)
-    return {
-        nhs_number: found if isinstance(found, UpstreamError) else normalise_record(found, catalogue)
-        for nhs_number, found in raw.items()
-    }
+    query = record_query(needs, catalogue, today, history_years=history_years)
+
+    async def fetch(missing: list[str]) -> dict[str, Found]:
+        try:
+            async with _backstop(f"practice {source.practice_ods}"):
+                raw = await source.fetch_records(missing, query)
+        except UpstreamError as failure:
+            return dict.fromkeys(missing, failure)
+        return {
+            nhs_number: found if isinstance(found, UpstreamError) else normalise_record(found, catalogue)
+            for nhs_number, found in raw.items()
+        }
+
+    if records is None:
+        return await fetch(list(nhs_numbers))
+    return await records.records(source.practice_ods, nhs_numbers, query, fetch)
 
 
 async def fetch_clinical_record(
-    network: PracticeNetwork, nhs_number: str, needs: RecordNeeds, *, today: date
+    network: PracticeNetwork,
+    nhs_number: str,
+    needs: RecordNeeds,
+    *,
+    today: date,
+    records: RecordCache | None = None,
 ) -> ClinicalRecord:
     """One patient's record from their registered practice, within the network's upstream deadline.
 
     Raises ``NotFound`` for a patient no connected practice holds, ``UpstreamTimeout`` when the patient
     could not be found in time, and the other ``UpstreamError`` kinds as the source does. Parts of the
-    record not fetched in time leave it incomplete, with a warning naming them.
+    record not fetched in time leave it incomplete, with a warning naming them. A record kept in
+    ``records`` is not fetched again.
     """
     query = record_query(needs, network.catalogue, today, history_years=network.record_history_years)
     with upstream_deadline(network.upstream_deadline_seconds):
         async with _backstop("the GP record"):
-            ods = await registered_practice(network, nhs_number)
-            raw = await network.source_for(ods).fetch_record(nhs_number, query)
-    return normalise_record(raw, network.catalogue)
+            if records is None:
+                ods = await registered_practice(network, nhs_number)
+            else:
+                ods = await _kept_practice(network, nhs_number, records)
+            source = network.source_for(ods)
+
+            async def fetch() -> ClinicalRecord:
+                return normalise_record(await source.fetch_record(nhs_number, query), network.catalogue)
+
+            if records is None:
+                return await fetch()
+            return await records.record(ods, nhs_number, query, fetch)

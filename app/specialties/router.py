@@ -21,6 +21,7 @@ from app.audit.service import AuditNote
 from app.core.deps import PrincipalDep, SessionDep, audited
 from app.core.openapi import problem_responses
 from app.core.params import NhsNumberPath, SpecialtyCodePath
+from app.records.cache import record_cache
 from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES, get_specialty
 from app.specialties.service import build_summary_for
@@ -61,7 +62,7 @@ async def read_summary(
     session: SessionDep,
     note: Annotated[AuditNote, Depends(audited("read a specialty summary"))],
 ) -> Any:
-    """The specialty's summary of the patient, assembled live from the GP record."""
+    """The specialty's summary of the patient from the GP record, fetched within the record cache's TTL."""
     plugin = get_specialty(specialty)
     note.specialty = plugin.code
     await require_record_access(session, principal, plugin.code, nhs_number, note)
@@ -73,6 +74,7 @@ async def read_summary(
         nhs_number=nhs_number,
         now=now,
         specialty_settings=request.app.state.specialty_settings,
+        records=record_cache(request.app),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.records.cache import RecordCache
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty, SummaryContext
@@ -19,13 +20,15 @@ async def build_summary_for(
     nhs_number: str,
     now: datetime,
     specialty_settings: SpecialtySettings,
+    records: RecordCache | None = None,
 ) -> SpecialtySummary:
-    """The specialty's summary of the patient as of ``now``, assembled live from the GP record.
+    """The specialty's summary of the patient as of ``now``, from the GP record or ``records`` kept of it.
 
     Raises ``NotFound`` when no connected practice holds the patient and ``UpstreamError`` when the practice
     system fails; access checks are the caller's.
     """
-    record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=now.date())
+    today = now.date()
+    record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=today, records=records)
     return summarise(specialty, record, now=now, specialty_settings=specialty_settings)
 
 

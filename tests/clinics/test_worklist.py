@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS
 from app.audit.service import verify_chain
@@ -111,3 +112,27 @@ async def test_each_patient_read_for_the_worklist_is_audited(
     async with app.state.session_factory() as session:
         verdict = await verify_chain(session, app.state.audit_log.key)
     assert verdict.intact, verdict.problems
+
+
+async def test_a_worklist_read_writes_its_patients_events_in_one_statement(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    await add_patients(client, consultant, clinic_id, [KIDNEY_FAILURE, HEAVY_PROTEINURIA, NORMAL])
+    await worklist_rows(client, consultant, clinic_id)
+    # For each insert sent, whether the driver got a list of parameter sets: one statement for each.
+    appends: list[bool] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS"):
+            appends.append(isinstance(parameters, list))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await worklist_rows(client, consultant, clinic_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert appends == [False]

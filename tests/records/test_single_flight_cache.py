@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.clinics.cache import SingleFlightCache
+from app.records.cache import SingleFlightCache
 
 TTL = timedelta(seconds=120)
 

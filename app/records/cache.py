@@ -19,8 +19,8 @@ from typing import Generic, TypeVar
 
 from fastapi import FastAPI
 
-from adapters.errors import UpstreamError
 from app.core.errors import NotFound
+from app.records.ports import UpstreamError
 from schemas.clinical import ClinicalRecord, RecordQuery
 
 Key = TypeVar("Key", bound=Hashable)

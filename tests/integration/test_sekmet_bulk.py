@@ -29,6 +29,7 @@ import pytest
 from adapters.bulk import BulkDataClient, BulkTiming
 from adapters.bulk.filters import type_filter
 from adapters.demo.generator import patient_resources
+from adapters.demo.practice import ALL_STORIES
 from schemas.bulk import BulkCodeFilter, BulkExportProgress, BulkExportRequest
 from schemas.clinical import LOINC, SNOMED
 
@@ -128,7 +129,7 @@ def _post(base_url: str, bundle: dict[str, Any]) -> None:
 
 def _demo_resources() -> list[dict[str, Any]]:
     """The demo practice's patients and their records, of the types exported."""
-    patients = patient_resources(date(2026, 11, 22))
+    patients = patient_resources(ALL_STORIES, date(2026, 11, 22))
     return [r for _, resources in patients for r in resources if r["resourceType"] in TYPES]
 
 

@@ -8,19 +8,14 @@ complete record. The boundaries are docs/clinical/diabetes.md's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from app.specialties.diabetes.facts import DiabetesFacts
 from app.specialties.diabetes.glycaemia import (
     DayResult,
     GlycaemicPicture,
     glycaemic_picture,
-    months_before,
 )
 from app.specialties.diabetes.medicines import class_title
-
-Status = Literal["met", "not-met", "insufficient-data"]
+from app.specialties.outcomes import CriterionOutcome, Status, months_before
 
 TARGET = 48
 """NICE NG28 1.5.7: healthy living and diet, alone or with a medicine not associated with hypoglycaemia."""
@@ -45,15 +40,6 @@ FASTING_NDH_LOW, FASTING_NDH_HIGH = 5.5, 6.9
 LOW_ON_HYPOGLYCAEMIA_DRUG = 48
 """Below 48 on a sulfonylurea, meglitinide or insulin: NICE advises against intensive management below 48."""
 INCOMPLETE = "the record is incomplete"
-
-
-@dataclass(frozen=True, slots=True)
-class CriterionOutcome:
-    code: str
-    title: str
-    status: Status
-    evidence: str
-    urgency: str | None = None
 
 
 TITLES = {

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 from app.specialties.base import CriterionDefinition, FollowUpActionDefinition
-from app.specialties.diabetes.criteria import TITLES, CriterionOutcome
+from app.specialties.diabetes.criteria import TITLES
+from app.specialties.outcomes import CriterionOutcome
 
 NG28 = "NICE NG28 (2015, updated 2022), 1.5.7-1.5.10"
 SOURCES = {

@@ -10,7 +10,6 @@ Results dated after today are not read: they cannot be the latest of anything ye
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,16 +25,10 @@ from app.specialties.diabetes.units import (
     hba1c_percent_from_mmol_mol,
     lab_rounded_hba1c,
 )
+from app.specialties.outcomes import months_before
 
 WINDOW_MONTHS = 12
 """Every criterion reads the latest result in the 12 months up to today (QOF's "preceding 12 months")."""
-
-
-def months_before(day: date, months: int) -> date:
-    """``day`` moved back by whole calendar months, clamped to the end of a shorter month."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True, slots=True)

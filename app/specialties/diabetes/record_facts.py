@@ -21,6 +21,7 @@ from app.specialties.diabetes.facts import (
 )
 from app.specialties.diabetes.medicines import glucose_lowering_classes
 from app.specialties.diabetes.units import DCCT_OFFSET, HBA1C_PERCENT_UNITS, IFCC_SLOPE
+from app.specialties.envelope import age_on
 from schemas.clinical import ClinicalRecord, Condition, Measurement, Medication
 
 _NOT_ACTIVE = frozenset({"resolved", "inactive"})
@@ -52,15 +53,9 @@ def _condition(condition: Condition) -> ConditionFact:
     return ConditionFact(codes, text, condition.onset, active)
 
 
-def age_in_whole_years(birth_date: date | None, on: date) -> int | None:
-    if birth_date is None:
-        return None
-    had_birthday = (on.month, on.day) >= (birth_date.month, birth_date.day)
-    return on.year - birth_date.year - (0 if had_birthday else 1)
-
-
 def diabetes_facts(record: ClinicalRecord, *, today: date) -> DiabetesFacts:
     """The record as the diabetes rules read it, on ``today``."""
+    birth = record.patient.birth_date
     return DiabetesFacts(
         today=today,
         hba1c=tuple(_hba1c(m) for m in record.series(HBA1C.code)),
@@ -73,7 +68,7 @@ def diabetes_facts(record: ClinicalRecord, *, today: date) -> DiabetesFacts:
             BloodPressureReading(bp.taken_at.date(), bp.systolic, bp.diastolic)
             for bp in record.blood_pressures
         ),
-        age_years=age_in_whole_years(record.patient.birth_date, today),
+        age_years=None if birth is None else age_on(birth, today),
         sex=str(record.patient.sex),
         record_complete=record.complete,
     )

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.records.value_sets import SNOMED_SYSTEMS
 from app.specialties.analytes import ACR, DIASTOLIC_BP, EGFR, HBA1C, SYSTOLIC_BP
+from app.specialties.base import SummaryContext
 from app.specialties.diabetes.analytes import FASTING_GLUCOSE
 from app.specialties.diabetes.criteria import diabetes_criteria, individual_target
 from app.specialties.diabetes.definitions import GlycaemicOutcome, glycaemic_outcome
@@ -16,17 +16,14 @@ from app.specialties.diabetes.facts import DiabetesFacts, Reading
 from app.specialties.diabetes.glycaemia import DayResult, GlycaemicPicture, glycaemic_picture
 from app.specialties.diabetes.record_facts import diabetes_facts, medicine_fact
 from app.specialties.diabetes.units import hba1c_percent_from_mmol_mol
+from app.specialties.envelope import envelope, medication_public
 from schemas.api.summary import (
-    ConditionEntry,
     CriterionResult,
     CriterionStatus,
-    MedicationPublic,
     ResultValue,
     SpecialtySummary,
-    SummaryPatient,
-    SummarySource,
 )
-from schemas.clinical import ClinicalRecord, Condition
+from schemas.clinical import ClinicalRecord
 
 
 class DiabetesSummary(SpecialtySummary):
@@ -51,20 +48,8 @@ def _reading_value(reading: Reading, unit: str) -> ResultValue:
     return ResultValue(date=reading.day, value=reading.value, unit=unit, comparator=reading.comparator)
 
 
-def _condition(condition: Condition) -> ConditionEntry:
-    codings = condition.codings
-    coding = next((c for c in codings if c.system in SNOMED_SYSTEMS), codings[0] if codings else None)
-    return ConditionEntry(
-        code=None if coding is None else coding.code,
-        system=None if coding is None else coding.system,
-        display=condition.display or (None if coding is None else coding.display),
-        onset=condition.onset,
-        clinical_status=condition.clinical_status,
-    )
-
-
-def _warnings(record: ClinicalRecord, picture: GlycaemicPicture) -> list[str]:
-    warnings = list(record.warnings)
+def _warnings(picture: GlycaemicPicture) -> list[str]:
+    warnings = []
     if picture.refused:
         warnings.append(
             f"{len(picture.refused)} HbA1c or fasting glucose results without a known unit were left out"
@@ -98,48 +83,40 @@ def build_diabetes_summary(record: ClinicalRecord, *, today: date, generated_at:
     outcomes = diabetes_criteria(facts)
     target, why = individual_target(picture) if picture.diabetes else (None, None)
     latest = picture.hba1c[-1] if picture.hba1c else None
-    patient = record.patient
+    criteria = [
+        CriterionResult(
+            code=o.code,
+            title=o.title,
+            status=CriterionStatus(o.status),
+            evidence=o.evidence,
+            urgency=o.urgency,
+        )
+        for o in outcomes
+    ]
+    medicines = [medication_public(m, medicine_fact(m).classes) for m in record.medications]
+    context = SummaryContext(today=today, generated_at=generated_at)
+    # The series are the glycaemic picture's, one HbA1c a day in mmol/mol, not the record's reported results.
+    series = {
+        HBA1C.code: [_value(day, HBA1C.canonical_unit) for day in picture.hba1c],
+        FASTING_GLUCOSE.code: [
+            _reading_value(r, FASTING_GLUCOSE.canonical_unit) for r in facts.fasting_glucose
+        ],
+        EGFR.code: [_reading_value(r, EGFR.canonical_unit) for r in facts.egfr],
+        ACR.code: [_reading_value(r, ACR.canonical_unit) for r in facts.acr],
+    }
     return DiabetesSummary(
-        generated_at=generated_at,
-        complete=record.complete,
-        sources=[
-            SummarySource(practice_ods=s.practice_ods, adapter=s.adapter, status=s.status, detail=s.detail)
-            for s in record.sources
-        ],
-        patient=SummaryPatient(
-            nhs_number=patient.nhs_number,
-            name=patient.name,
-            birth_date=patient.birth_date,
-            age=facts.age_years,
-            sex=patient.sex,
-        ),
-        referral_criteria=[
-            CriterionResult(
-                code=o.code,
-                title=o.title,
-                status=CriterionStatus(o.status),
-                evidence=o.evidence,
-                urgency=o.urgency,
-            )
-            for o in outcomes
-        ],
-        latest=_latest(facts, picture),
-        series={
-            HBA1C.code: [_value(day, HBA1C.canonical_unit) for day in picture.hba1c],
-            FASTING_GLUCOSE.code: [
-                _reading_value(r, FASTING_GLUCOSE.canonical_unit) for r in facts.fasting_glucose
-            ],
-            EGFR.code: [_reading_value(r, EGFR.canonical_unit) for r in facts.egfr],
-            ACR.code: [_reading_value(r, ACR.canonical_unit) for r in facts.acr],
+        **{
+            **envelope(
+                record,
+                context,
+                analytes=(),
+                criteria=criteria,
+                medications=medicines,
+                warnings=_warnings(picture),
+            ),
+            "latest": _latest(facts, picture),
+            "series": series,
         },
-        medications=[
-            MedicationPublic(
-                name=m.name, classes=list(medicine_fact(m).classes), status=m.status, start_date=m.authored_on
-            )
-            for m in record.medications
-        ],
-        conditions=[_condition(c) for c in record.conditions],
-        warnings=_warnings(record, picture),
         glycaemic_outcome=glycaemic_outcome(outcomes),
         on_diabetes_register=bool(picture.diabetes),
         hba1c_target=target,

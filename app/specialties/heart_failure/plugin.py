@@ -16,10 +16,11 @@ from app.records.analytes import AnalyteDefinition, PlausibleRange, UnitConversi
 from app.records.needs import RecordNeeds, ResultNeed
 from app.specialties.analytes import CREATININE, EGFR, HAEMOGLOBIN, POTASSIUM
 from app.specialties.base import CriterionDefinition, FollowUpActionDefinition, SummaryContext, ThresholdBand
+from app.specialties.envelope import age_on, envelope, medication_public
 from app.specialties.heart_failure import rules as r
 from app.specialties.heart_failure.value_sets import value_set
 from schemas.api import summary as s
-from schemas.clinical import ClinicalRecord, Coding, Condition, Measurement, Sex
+from schemas.clinical import ClinicalRecord, Coding, Sex
 
 FOLDER = Path(__file__).parent / "value_sets"
 
@@ -52,7 +53,8 @@ CRITERIA = tuple(
         *r.RULES["criteria"].items(),
     ]
 )
-NEEDS = RecordNeeds(tuple(ResultNeed(a.code) for a in ANALYTES), medication_years=1)
+CODES = tuple(a.code for a in ANALYTES)
+NEEDS = RecordNeeds(tuple(map(ResultNeed, CODES)), medication_years=1)
 TITLES = {c.code: c.title for c in CRITERIA}
 # ThresholdBand's high end is exclusive; NICE's six weeks includes 2000, so its band ends just above it.
 ABOVE_2000 = math.nextafter(2000.0, math.inf)
@@ -106,9 +108,7 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
         conditions,
         last("haemoglobin"),
         last("creatinine", "egfr", "potassium"),
-        None
-        if birth is None
-        else today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)),
+        None if birth is None else age_on(birth, today),
         record.patient.sex is Sex.FEMALE,
         record.complete,
     )
@@ -139,35 +139,20 @@ class HeartFailure:
     )
 
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> HeartFailureSummary:
-        facts, patient = facts_from_record(record, context.today), record.patient
-        series = {a.code: [_result(m) for m in record.series(a.code)] for a in ANALYTES}
+        facts = facts_from_record(record, context.today)
+        criteria = [s.CriterionResult(title=TITLES[c.code], **asdict(c)) for c in r.referral_criteria(facts)]
+        medicines = [
+            medication_public(m, sorted(f.classes))
+            for m, f in zip(record.medications, facts.medicines, strict=True)
+        ]
+        missing = r.missing_attachments(facts)
         return HeartFailureSummary(
-            generated_at=context.generated_at,
-            complete=record.complete,
-            sources=[s.SummarySource.model_validate(x, from_attributes=True) for x in record.sources],
-            patient=s.SummaryPatient(
-                nhs_number=patient.nhs_number,
-                name=patient.name,
-                birth_date=patient.birth_date,
-                age=facts.age,
-                sex=patient.sex,
+            **envelope(
+                record, context, analytes=CODES, criteria=criteria, medications=medicines, warnings=missing
             ),
-            referral_criteria=[
-                s.CriterionResult(title=TITLES[c.code], **asdict(c)) for c in r.referral_criteria(facts)
-            ],
-            latest={code: points[-1] if points else None for code, points in series.items()},
-            series=series,
-            medications=[
-                s.MedicationPublic(
-                    name=m.name, classes=sorted(f.classes), status=m.status, start_date=m.authored_on
-                )
-                for m, f in zip(record.medications, facts.medicines, strict=True)
-            ],
-            conditions=[_condition(c) for c in record.conditions],
-            warnings=[*record.warnings, *r.missing_attachments(facts)],
             outcome=r.outcome(facts),
             ntprobnp_band=r.reading_band(facts.ntprobnp[-1]) if facts.ntprobnp else None,
-            missing_attachments=r.missing_attachments(facts),
+            missing_attachments=missing,
             confounders=r.confounders(facts),
             case_finding=r.case_finding(facts),
         )
@@ -183,21 +168,6 @@ class HeartFailure:
 
     def letter_series(self, summary: s.SpecialtySummary) -> str | None:
         return "ntprobnp"
-
-
-def _result(m: Measurement) -> s.ResultValue:
-    return s.ResultValue(date=m.taken_at.date(), value=m.value, unit=m.unit, comparator=m.comparator)
-
-
-def _condition(c: Condition) -> s.ConditionEntry:
-    first = c.codings[0] if c.codings else None
-    return s.ConditionEntry(
-        code=first and first.code,
-        system=first and first.system,
-        display=c.display,
-        onset=c.onset,
-        clinical_status=c.clinical_status,
-    )
 
 
 HEART_FAILURE = HeartFailure()

@@ -5,22 +5,20 @@ Bands compare a result in its reported unit with NICE's figures for it: docs/cli
 
 from __future__ import annotations
 
-import calendar
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
 from app.specialties.base import FollowUpActionDefinition
+from app.specialties.outcomes import Status, months_before
 
 RULES = json.loads((Path(__file__).parent / "rules.json").read_text())
 BANDS: dict[str, dict[str, str]] = RULES["bands"]
 SOURCE: str = RULES["source"]
 FOLLOW_UP_ACTIONS = tuple(FollowUpActionDefinition(*action) for action in RULES["follow_up_actions"])
-Status = Literal["met", "not-met", "insufficient-data"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +71,6 @@ def reading(day: date, value: float, unit: str | None, comparator: str | None = 
 def in_ng_per_l(result: Reading, peptide: str = "ntprobnp") -> float:
     """pmol/L times the molar mass in kg/mol (NT-proBNP 8.457, BNP 3.464) is ng/L; pg/mL is ng/L."""
     return result.value * (RULES["ng_per_pmol"][peptide] if result.unit == "pmol/L" else 1.0)
-
-
-def months_before(day: date, months: int) -> date:
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _num(value: float) -> str:

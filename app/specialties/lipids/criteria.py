@@ -16,14 +16,13 @@ cholesterol, and a statin lowers every later result. Absence is evidence only in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from app.specialties.lipids.dlcn import category, dlcn_score
 from app.specialties.lipids.facts import LipidFacts
 from app.specialties.lipids.profile import LipidResult, Origin, above, at_least, shown
+from app.specialties.outcomes import CriterionOutcome, Status
 
-Status = Literal["met", "not-met", "insufficient-data"]
 Urgency = Literal["urgent"] | None
 
 FH_SEARCH_AGE = 30
@@ -40,15 +39,6 @@ LDL_TARGET = 2.0
 NON_HDL_TARGET = 2.6
 DLCN_REFERRAL = 5
 INCOMPLETE = "the record is incomplete"
-
-
-@dataclass(frozen=True, slots=True)
-class CriterionOutcome:
-    code: str
-    title: str
-    status: Status
-    evidence: str
-    urgency: Urgency = None
 
 
 TITLES = {

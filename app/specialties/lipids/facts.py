@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from app.specialties.envelope import age_on
 from app.specialties.lipids.profile import LipidSeries
 
 
@@ -49,10 +50,7 @@ class LipidFacts:
 
     def age_on(self, day: date) -> int | None:
         """Completed years of age on ``day``; None without a date of birth."""
-        if self.birth_date is None:
-            return None
-        had_birthday = (day.month, day.day) >= (self.birth_date.month, self.birth_date.day)
-        return day.year - self.birth_date.year - (0 if had_birthday else 1)
+        return None if self.birth_date is None else age_on(self.birth_date, day)
 
     @property
     def cardiovascular_disease(self) -> tuple[CodedFinding, ...]:

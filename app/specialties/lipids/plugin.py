@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from app.records.analytes import AnalyteDefinition
 from app.records.needs import RecordNeeds, ResultNeed
 from app.specialties.base import CriterionDefinition, FollowUpActionDefinition, SummaryContext, ThresholdBand
+from app.specialties.envelope import envelope, medication_public
 from app.specialties.lipids import coded
 from app.specialties.lipids import criteria as c
 from app.specialties.lipids.dlcn import dlcn_score
@@ -140,43 +141,21 @@ class Lipids:
     thresholds: Mapping[str, tuple[ThresholdBand, ...]] = field(default_factory=lambda: THRESHOLDS)
 
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> LipidsSummary:
-        facts, patient = lipid_facts(record, context.today), record.patient
+        facts = lipid_facts(record, context.today)
+        # The series are the profile's, computed non-HDL and LDL included, not the record's reported results.
         series = {lipid.value: _points(facts.lipids.of(lipid)) for lipid in Lipid}
+        criteria = [s.CriterionResult(**asdict(o)) for o in c.referral_criteria(facts)]
+        medicines = [
+            medication_public(m, ["lipid-lowering"] if coded.is_lipid_lowering(m.name) else [])
+            for m in record.medications
+        ]
         score = dlcn_score(facts)
         return LipidsSummary(
-            generated_at=context.generated_at,
-            complete=record.complete,
-            sources=[s.SummarySource.model_validate(x, from_attributes=True) for x in record.sources],
-            patient=s.SummaryPatient(
-                nhs_number=patient.nhs_number,
-                name=patient.name,
-                birth_date=patient.birth_date,
-                age=facts.age_on(context.today),
-                sex=patient.sex,
-            ),
-            referral_criteria=[s.CriterionResult(**asdict(o)) for o in c.referral_criteria(facts)],
-            latest={code: points[-1] if points else None for code, points in series.items()},
-            series=series,
-            medications=[
-                s.MedicationPublic(
-                    name=m.name,
-                    classes=["lipid-lowering"] if coded.is_lipid_lowering(m.name) else [],
-                    status=m.status,
-                    start_date=m.authored_on,
-                )
-                for m in record.medications
-            ],
-            conditions=[
-                s.ConditionEntry(
-                    code=x.codings[0].code if x.codings else None,
-                    system=x.codings[0].system if x.codings else None,
-                    display=x.display,
-                    onset=x.onset,
-                    clinical_status=x.clinical_status,
-                )
-                for x in record.conditions
-            ],
-            warnings=list(record.warnings),
+            **{
+                **envelope(record, context, analytes=(), criteria=criteria, medications=medicines),
+                "latest": {code: points[-1] if points else None for code, points in series.items()},
+                "series": series,
+            },
             dlcn_low=score.low,
             dlcn_high=score.high,
             cg71_search_match=c.cg71_search_matches(facts),

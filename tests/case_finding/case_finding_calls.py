@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.case_finding.wiring import build_case_finding_worker
+from app.core.config import Settings
 from app.specialties.registry import analyte_catalogue
 from tests.support.identity import bearer
 
@@ -54,10 +55,10 @@ async def start(
     return await client.post("/v1/case-finding/runs", json=body, headers=bearer(token))
 
 
-async def run_worker(app: FastAPI) -> int:
-    """The app's case-finding worker, run until no run is queued."""
+async def run_worker(app: FastAPI, settings: Settings | None = None) -> int:
+    """The app's case-finding worker (with ``settings`` when given), run until no run is queued."""
     worker = build_case_finding_worker(
-        app.state.settings,
+        settings or app.state.settings,
         app.state.audit_log,
         app.state.practices.practices,
         catalogue=analyte_catalogue(),

@@ -132,9 +132,15 @@ def build_case_finding_worker(
     *,
     catalogue: AnalyteCatalogue,
     specialty_settings: SpecialtySettings,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> CaseFindingWorker:
     runner = build_case_finding_runner(
-        settings, audit_log, practices, catalogue=catalogue, specialty_settings=specialty_settings
+        settings,
+        audit_log,
+        practices,
+        catalogue=catalogue,
+        specialty_settings=specialty_settings,
+        clock=clock,
     )
     return CaseFindingWorker(
         runner,
@@ -143,7 +149,7 @@ def build_case_finding_worker(
         specialties=SPECIALTIES,
         poll_seconds=settings.case_finding_poll_seconds,
         schedule_day=settings.case_finding_schedule_day,
-        clock=lambda: datetime.now(UTC),
+        clock=clock,
     )
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import orjson
 
+from adapters.demo.case_finding_stories import CASE_FINDING_STORIES
 from adapters.demo.generator import patient_resources, practice_organisation
 from adapters.demo.stories import STORIES, Story, demo_nhs_numbers
 
-STORY_BOOKS: tuple[tuple[Story, ...], ...] = (STORIES,)
+STORY_BOOKS: tuple[tuple[Story, ...], ...] = (STORIES, CASE_FINDING_STORIES)
 ALL_STORIES: tuple[Story, ...] = tuple(story for book in STORY_BOOKS for story in book)
 
 

@@ -119,6 +119,8 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(_args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from app.audit.service import verify_chain
     from app.core.db import create_engine, session_factory
 
@@ -132,9 +134,14 @@ def _audit_verify(_args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
         for problem in verdict.problems:
-            print(f"audit chain broken: {problem}", file=sys.stderr)
+            print(f"audit log broken: {problem}", file=sys.stderr)
         if verdict.intact:
-            print(f"audit chain intact: {verdict.events} events")
+            print(
+                f"audit log intact: {verdict.events} events, {verdict.events - verdict.unsealed} sealed in "
+                f"{verdict.batches} batches"
+            )
+        age = verdict.unsealed_age_seconds(datetime.now(UTC))
+        print(f"unsealed tail: {verdict.unsealed} events, the oldest {age:.1f} s old")
         return 0 if verdict.intact else 1
 
     return asyncio.run(verify())
@@ -220,7 +227,9 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the hash chain").set_defaults(handler=_audit_verify)
+    audit_commands.add_parser("verify", help="check every sealed batch and the unsealed tail").set_defaults(
+        handler=_audit_verify
+    )
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI spec, or --check the exported file")
     openapi.add_argument("--check", action="store_true")
@@ -233,7 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     mock_gp.add_argument("--host", default="127.0.0.1")
     mock_gp.set_defaults(handler=_mock_gp)
 
-    worker = commands.add_parser("worker", help="deliver queued advice to practices (the outbox dispatcher)")
+    worker = commands.add_parser("worker", help="deliver queued advice to practices and seal the audit log")
     worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     worker.set_defaults(handler=_worker)
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app.advice.router import router as advice_router
 from app.audit.middleware import AuditMiddleware
 from app.audit.router import router as audit_router
+from app.audit.sealer import AuditSealer
 from app.audit.service import AuditLog
 from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
@@ -64,9 +65,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     network = build_practice_network(settings, factory, catalogue=analyte_catalogue())
     app.state.engine = engine
     app.state.session_factory = factory
-    app.state.audit_log = AuditLog(
-        factory, settings.audit_key.get_secret_value().encode(), sqlite=settings.is_sqlite
-    )
+    app.state.audit_log = AuditLog.from_settings(settings, factory)
+    app.state.audit_sealer = AuditSealer.from_settings(settings, app.state.audit_log)
     app.state.key_set = KeySet(
         _key_sources(settings),
         client=jwks_client,
@@ -75,12 +75,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.practices = network
     app.state.directory = network.directory
-    outbox_worker, deliveries = build_outbox_worker(settings, factory, network.practices, network.mesh)
+    outbox_worker, deliveries = build_outbox_worker(
+        settings,
+        factory,
+        network.practices,
+        network.mesh,
+        sealer=app.state.audit_sealer if settings.audit_sealer_enabled else None,
+    )
     app.state.outbox_worker = outbox_worker
     if settings.dev_mode and settings.practices_file is None:
         await seed_demo_clinics(app.state.audit_log, network, now=app.state.clock())
-    if settings.outbox_dispatcher_enabled:
-        outbox_worker.start()
+    outbox_worker.start(deliver=settings.outbox_dispatcher_enabled)
     collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
     try:
         with tuned_collector(collector):

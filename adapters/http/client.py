@@ -80,7 +80,7 @@ class UpstreamClient:
     async def send(
         self,
         method: str,
-        url: str,
+        url: str | httpx.URL,
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -89,7 +89,8 @@ class UpstreamClient:
     ) -> httpx.Response:
         """The upstream's response, or an ``UpstreamError`` as the module's table says.
 
-        Only idempotent requests are retried: a POST that timed out may still have been acted on.
+        Only idempotent requests are retried: a POST that timed out may still have been acted on. A caller
+        sending many requests to URLs it has built as ``httpx.URL`` saves httpx parsing each one again.
         """
         try:
             request = self._client.build_request(method, url, params=params, headers=headers, content=content)
@@ -190,6 +191,8 @@ class UpstreamClient:
         return _Failure(error_type(self.source, f"{request.method} {path}: {what}"), retryable=retryable)
 
     def _log(self, level: int, request: httpx.Request, path: str, status: int | str, attempt: int) -> None:
+        if not log.isEnabledFor(level):
+            return
         log.log(
             level,
             "%s %s %s -> %s (attempt %d)",

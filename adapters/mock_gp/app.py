@@ -8,6 +8,8 @@ coming back).
 Control, outside ``/fhir`` and never faulted: ``GET /_faults`` and ``POST /_faults`` (a JSON ``FaultConfig``,
 replacing the current one); ``GET /_received`` (what was written, counted raw and once per identifier) and
 ``DELETE /_received``; the searches answered are counted there too, by resource type.
+
+Bulk export (``$export`` at Patient and Group level, and its faults): ``adapters/mock_gp/bulk.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.mock_gp.bulk import BulkExports
 from adapters.mock_gp.faults import FaultConfig, FaultState
 from adapters.mock_gp.store import ResourceStore, SearchError
 
@@ -85,6 +88,7 @@ class _MockGP:
         self.store = store
         self.faults = FaultState(faults)
         self.received = _Received()
+        self.exports = BulkExports(store, self.faults)
 
     async def fhir(self, request: Request) -> Response:
         """Every FHIR interaction goes through here, so faults apply to all of them alike."""
@@ -185,6 +189,7 @@ class _MockGP:
         except (orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         self.faults = FaultState(config)
+        self.exports.faults = self.faults
         return JSONResponse(self.faults.describe())
 
     async def get_received(self, request: Request) -> Response:
@@ -221,6 +226,7 @@ def create_mock_gp_app(data_dir: Path, faults: FaultConfig = FaultConfig()) -> S
     store.load_directory(data_dir)
     mock = _MockGP(store, faults)
     routes = [
+        *mock.exports.routes(),
         Route("/fhir/metadata", mock.fhir, methods=["GET"]),
         Route("/fhir/{resource_type}", mock.fhir, methods=["GET", "POST"]),
         Route("/fhir/{resource_type}/{resource_id}", mock.fhir, methods=["GET", "PUT"]),

@@ -25,6 +25,19 @@ class FaultConfig:
     - ``endless_next``: every search page links to a further one, for ever.
     - ``resource_types``: limit the faults other than latency to requests for these types (empty: all).
     - ``seed``: makes ``error_rate`` reproducible.
+
+    ``$export`` (``adapters/mock_gp/bulk.py``), whatever ``resource_types`` says:
+
+    - ``export_polls``: the job answers 202 (``Retry-After: retry_after_s``, ``X-Progress``) this many times
+      before its manifest; while it runs, another kick-off gets 429, as a server running one export at a time.
+    - ``export_busy_count``: the next N kick-offs answer 429 with ``Retry-After: retry_after_s``.
+    - ``export_fails``: the job fails: its status answers 500 with an OperationOutcome.
+    - ``export_expired``: the manifest's files answer 404, as once the server has dropped them.
+    - ``export_truncated``: each file's last line is cut in half, with no newline after it.
+    - ``export_error_file`` / ``export_warning_file``: the manifest lists an ``error`` file holding an
+      OperationOutcome of severity error (a resource not exported) / warning.
+    - ``export_access_token``: when set, the manifest sets ``requiresAccessToken`` and files are served only
+      with ``Authorization: Bearer <it>``.
     """
 
     latency_ms: int = 0
@@ -38,6 +51,14 @@ class FaultConfig:
     endless_next: bool = False
     resource_types: tuple[str, ...] = ()
     seed: int = 0
+    export_polls: int = 0
+    export_busy_count: int = 0
+    export_fails: bool = False
+    export_expired: bool = False
+    export_truncated: bool = False
+    export_error_file: bool = False
+    export_warning_file: bool = False
+    export_access_token: str = ""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> FaultConfig:
@@ -76,6 +97,10 @@ def _checked(name: str, value: Any, default: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ValueError(f"{name} must be a number from 0 to 1")
         return float(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a string")
+        return value
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError(f"{name} must be a list of resource types")
     return tuple(value)
@@ -92,6 +117,7 @@ class FaultState:
             "rate_limit_count": config.rate_limit_count,
             "malformed_count": config.malformed_count,
             "truncated_count": config.truncated_count,
+            "export_busy_count": config.export_busy_count,
         }
 
     def applies_to(self, resource_type: str | None) -> bool:

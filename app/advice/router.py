@@ -47,6 +47,7 @@ from app.auth.principal import Principal, Role
 from app.core.deps import AuditedSessionDep, PrincipalDep, SessionDep, audited, require_roles
 from app.core.errors import Unprocessable
 from app.core.openapi import problem_responses
+from app.core.params import AdviceRequestIdPath
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import SPECIALTIES
 from schemas.api.advice import (
@@ -105,7 +106,7 @@ def _known_specialty(code: str | None) -> str | None:
 async def _held_for_write(
     session: AsyncSession,
     principal: Principal,
-    advice_request_id: str,
+    advice_request_id: AdviceRequestIdPath,
     *,
     note: AuditNote,
     write: IdempotentWrite,
@@ -182,7 +183,7 @@ async def browse_advice_requests(
     responses={200: {"headers": {"ETag": _ETAG}}, **problem_responses(401, 404, 503)},
 )
 async def read_advice_request(
-    advice_request_id: str,
+    advice_request_id: AdviceRequestIdPath,
     response: Response,
     note: Annotated[AuditNote, Depends(audited("read an advice request"))],
     viewer: PrincipalDep,
@@ -208,7 +209,7 @@ async def read_advice_request(
     openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def post_conversation_message(
-    advice_request_id: str,
+    advice_request_id: AdviceRequestIdPath,
     submission: ConversationMessageCreate,
     note: Annotated[AuditNote, Depends(audited("write in an advice conversation"))],
     author: ParticipantDep,
@@ -241,7 +242,7 @@ async def post_conversation_message(
 )
 async def respond_to_advice_request(
     request: Request,
-    advice_request_id: str,
+    advice_request_id: AdviceRequestIdPath,
     submission: AdviceResponseCreate,
     note: Annotated[AuditNote, Depends(audited("give specialist advice"))],
     consultant: ConsultantDep,
@@ -292,7 +293,7 @@ _ACKNOWLEDGEMENT_RESPONSES[409] = {
     openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def acknowledge_advice_request(
-    advice_request_id: str,
+    advice_request_id: AdviceRequestIdPath,
     note: Annotated[AuditNote, Depends(audited("acknowledge specialist advice"))],
     practice: PracticeDep,
     write: IdempotentWriteDep,
@@ -324,7 +325,7 @@ async def acknowledge_advice_request(
     openapi_extra=IDEMPOTENT_WRITE_OPENAPI,
 )
 async def cancel_advice(
-    advice_request_id: str,
+    advice_request_id: AdviceRequestIdPath,
     note: Annotated[AuditNote, Depends(audited("cancel an advice request"))],
     practice: PracticeDep,
     write: IdempotentWriteDep,

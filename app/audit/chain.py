@@ -1,18 +1,19 @@
-"""The audit hash chain: each event's hash covers its fields and the previous event's hash.
+"""The audit log's hashes: an event's HMAC over its fields, a batch's over its events and the batch before.
 
 HMAC-SHA256 under ``VCLINIC_AUDIT_KEY`` rather than a bare hash, so someone who can write to the database
-but does not hold the key cannot rewrite the chain after editing it.
+but does not hold the key cannot rewrite an event, a batch or the head after editing it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import orjson
 
-from app.audit.models import AuditEvent
+from app.audit.models import AuditBatch, AuditEvent
 
 GENESIS_HASH = "0" * 64
 
@@ -54,3 +55,27 @@ def event_hash(event: AuditEvent, key: bytes) -> str:
 
 def head_signature(length: int, last_hash: str, key: bytes) -> str:
     return hmac.new(key, f"{length}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def events_digest(events: Iterable[tuple[int, str]]) -> str:
+    """The sequential hash of a batch's events, each by its id and HMAC, in id order.
+
+    The ids are in it so that swapping two events' ids (a reordering) changes the digest, as their HMACs
+    cover their fields but not their place.
+    """
+    digest = hashlib.sha256()
+    for event_id, event_hmac in events:
+        digest.update(f"{event_id}:{event_hmac}\n".encode())
+    return digest.hexdigest()
+
+
+def batch_hash(batch: AuditBatch, key: bytes) -> str:
+    fields = {
+        "first_event_id": batch.first_event_id,
+        "last_event_id": batch.last_event_id,
+        "event_count": batch.event_count,
+        "events_hash": batch.events_hash,
+        "previous_hash": batch.previous_hash,
+        "sealed_at": _canonical_time(batch.sealed_at),
+    }
+    return hmac.new(key, orjson.dumps(fields, option=orjson.OPT_SORT_KEYS), hashlib.sha256).hexdigest()

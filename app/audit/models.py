@@ -1,4 +1,4 @@
-"""Audit events: append-only rows in one HMAC hash chain, and the chain's signed head."""
+"""Audit events, each under its own HMAC; the batches that seal them in a chain; the chain's signed head."""
 
 from __future__ import annotations
 
@@ -30,12 +30,36 @@ class AuditEvent(SQLModel, table=True):
     break_glass_reason: str | None = Field(default=None, max_length=500)
     access_basis: str | None = Field(default=None, max_length=32)
     access_reason: str | None = Field(default=None, max_length=1000)
+    # Events written before batches (migration 0008) hold the hash of the event before them here. Since then
+    # the chain runs through the batches, and this holds a random salt, so that two otherwise equal events
+    # (a replayed request id in the same microsecond) still differ in ``hash``.
     previous_hash: str = Field(max_length=64)
+    # The event's own HMAC over its fields: an edit shows before the event is sealed, as well as after.
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditBatch(SQLModel, table=True):
+    """A run of events, by id, sealed in order: the hash of exactly those events, chained to the batch before.
+
+    Append-only like the events. The range is what records which events a batch sealed; nothing is written
+    to the events themselves. ``first_event_id`` is unique, so no event can be sealed by two batches.
+    """
+
+    __tablename__ = "audit_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    first_event_id: int = Field(unique=True)
+    last_event_id: int = Field(unique=True)
+    event_count: int
+    events_hash: str = Field(max_length=64)
+    previous_hash: str = Field(max_length=64)
+    sealed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     hash: str = Field(max_length=64, unique=True)
 
 
 class AuditChainHead(SQLModel, table=True):
-    """One row: how long the chain is and its last hash, signed, so deleting the newest events shows."""
+    """One row: how many events the batches seal and the last batch's hash, signed, so deleting the newest
+    batches shows. Only the sealer writes it."""
 
     __tablename__ = "audit_chain_head"
 

@@ -1,21 +1,26 @@
-"""Append to, read and verify the audit chain. Appends only: nothing here updates or deletes an event."""
+"""Append to and read the audit log. Appends only: nothing here updates or deletes an event."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from app.audit.chain import GENESIS_HASH, event_hash, head_signature
-from app.audit.models import AuditChainHead, AuditEvent, fitted_to_columns
+from app.audit.chain import event_hash
+from app.audit.models import AuditEvent, fitted_to_columns
+
+# Verification lives in its own module; callers that append and verify find both here.
+from app.audit.verify import ChainVerdict as ChainVerdict
+from app.audit.verify import verify_chain as verify_chain
 from app.auth.principal import Principal
+from app.core.config import Settings
 
 # The access rests on the consultant's own word: they put the patient on their clinic's list by NHS number,
 # with no advice request from the practice behind it. The practice sees this, and the reason, in its trail.
@@ -42,25 +47,49 @@ class AuditNote:
         self.access_reason = reason
 
 
-class AuditLog:
-    """Owns the chain's key and the ordering of appends.
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One access of a request, as it ended: what the route said of it, and how it was answered."""
 
-    PostgreSQL orders appends across instances by locking the head row from the append to the commit, which
-    ``append`` does last in a unit of work, so the lock is brief. SQLite has one writer at a time and no row
-    locks, so a unit of work that will append holds a process lock from its first statement to its commit:
-    taking it before any database lock means two writers can never wait on each other.
+    note: AuditNote
+    outcome: str
+    status: int
+
+
+# The advisory lock every append holds shared from its insert to its commit. The sealer takes it exclusively
+# for an instant to learn which ids can no longer commit (app/audit/sealer.py, docs/audit-log.md).
+APPEND_LOCK_KEY = 0x76636C696E6963A1
+_APPEND_COLUMNS = tuple(
+    name
+    for name in AuditEvent.__table__.columns.keys()  # type: ignore[attr-defined]  # noqa: SIM118
+    if name != "id"
+)
+
+
+class AuditLog:
+    """Owns the audit key and how appends are written: concurrently, each event under its own HMAC.
+
+    Appends take no global lock and order nothing: the sealer chains them afterwards. On PostgreSQL an append
+    holds ``APPEND_LOCK_KEY`` shared, which appends never contend for among themselves. SQLite has one writer
+    at a time and no row locks, so a unit of work that will append holds a process lock from its first
+    statement to its commit: taking it before any database lock means two writers can never wait on each
+    other. The sealer takes the same process lock.
     """
 
     def __init__(self, factory: async_sessionmaker[AsyncSession], key: bytes, *, sqlite: bool) -> None:
         self.factory = factory
         self.key = key
-        self._sqlite = sqlite
+        self.sqlite = sqlite
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, factory: async_sessionmaker[AsyncSession]) -> AuditLog:
+        return cls(factory, settings.audit_key.get_secret_value().encode(), sqlite=settings.is_sqlite)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A session that commits at the end; appends inside it share its transaction."""
-        async with self._serialised(), self.factory() as session:
+        async with self.serialised(), self.factory() as session:
             try:
                 yield session
                 await session.commit()
@@ -69,8 +98,9 @@ class AuditLog:
                 raise
 
     @asynccontextmanager
-    async def _serialised(self) -> AsyncIterator[None]:
-        if self._sqlite:
+    async def serialised(self) -> AsyncIterator[None]:
+        """On SQLite, this process's one writer at a time; on PostgreSQL, nothing."""
+        if self.sqlite:
             async with self._lock:
                 yield
         else:
@@ -85,14 +115,33 @@ class AuditLog:
         outcome: str,
         status: int,
         request_id: str,
-    ) -> AuditEvent:
+    ) -> None:
         """Adds the event to the session's transaction; the unit of work commits it with everything else."""
-        head = (
-            await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1).with_for_update())
-        ).scalar_one()
+        await self.append_all(
+            session, principal=principal, request_id=request_id, outcomes=[Outcome(note, outcome, status)]
+        )
+
+    async def append_all(
+        self, session: AsyncSession, *, principal: Principal, request_id: str, outcomes: Sequence[Outcome]
+    ) -> None:
+        """Adds one event per outcome to the session's transaction, all in one insert."""
+        if not outcomes:
+            return
+        occurred_at = datetime.now(UTC)
+        rows = [self._row(principal, request_id, occurred_at, outcome) for outcome in outcomes]
+        if not self.sqlite:
+            await session.execute(select(func.pg_advisory_xact_lock_shared(APPEND_LOCK_KEY)))
+        await session.execute(insert(AuditEvent).values(rows))
+        for outcome in outcomes:
+            outcome.note.recorded = True
+
+    def _row(
+        self, principal: Principal, request_id: str, occurred_at: datetime, outcome: Outcome
+    ) -> dict[str, object]:
+        note = outcome.note
         event = fitted_to_columns(
             AuditEvent(
-                occurred_at=datetime.now(UTC),
+                occurred_at=occurred_at,
                 actor=principal.sub,
                 role=principal.role.value,
                 organisation=principal.organisation,
@@ -100,25 +149,18 @@ class AuditLog:
                 nhs_number=note.nhs_number,
                 purpose=note.purpose,
                 action=note.action,
-                outcome=outcome,
-                status=status,
+                outcome=outcome.outcome,
+                status=outcome.status,
                 request_id=request_id,
                 break_glass_reason=note.break_glass_reason,
                 access_basis=note.access_basis,
                 access_reason=note.access_reason,
-                previous_hash=head.last_hash,
+                previous_hash=secrets.token_hex(32),
                 hash="",
             )
         )
         event.hash = event_hash(event, self.key)
-        head.length += 1
-        head.last_hash = event.hash
-        head.signature = head_signature(head.length, head.last_hash, self.key)
-        session.add(event)
-        session.add(head)
-        await session.flush()
-        note.recorded = True
-        return event
+        return {name: getattr(event, name) for name in _APPEND_COLUMNS}
 
 
 async def events_for_patient(session: AsyncSession, nhs_number: str, *, limit: int) -> Sequence[AuditEvent]:
@@ -129,66 +171,3 @@ async def events_for_patient(session: AsyncSession, nhs_number: str, *, limit: i
         .limit(limit)
     )
     return (await session.execute(query)).scalars().all()
-
-
-@dataclass(frozen=True, slots=True)
-class ChainVerdict:
-    intact: bool
-    events: int
-    problems: list[str]
-
-
-async def verify_chain(session: AsyncSession, key: bytes, *, batch: int = 5000) -> ChainVerdict:
-    """Follows the hash links in append order and checks the signed head against where they end.
-
-    Ids only order the walk: appends take the head's lock before their insert, so ids rise in append order,
-    but they are not contiguous (PostgreSQL spends a sequence value on every insert a rollback undoes), so
-    a gap in them is no finding. An edited event fails its own hash; a deleted or moved one breaks the link
-    of the event after it; deleting the newest leaves the signed head longer than the chain.
-    """
-    problems: list[str] = []
-    previous = GENESIS_HASH
-    count = 0
-    async for event in _in_append_order(session, batch):
-        if event.previous_hash != previous:
-            problems.append(
-                f"event {event.id} does not follow the event before it: events are missing or out of order"
-            )
-        if not hmac.compare_digest(event_hash(event, key), event.hash):
-            problems.append(f"event {event.id} was altered after it was written")
-        previous = event.hash
-        count += 1
-    head = (
-        await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1))
-    ).scalar_one_or_none()
-    problems.extend(_head_problems(head, count, previous, key))
-    return ChainVerdict(intact=not problems, events=count, problems=problems)
-
-
-async def _in_append_order(session: AsyncSession, batch: int) -> AsyncIterator[AuditEvent]:
-    last_id = 0
-    while True:
-        query = (
-            select(AuditEvent).where(col(AuditEvent.id) > last_id).order_by(col(AuditEvent.id)).limit(batch)
-        )
-        page = list((await session.execute(query)).scalars())
-        if not page:
-            return
-        for event in page:
-            yield event
-        last_id = page[-1].id or last_id
-        session.expunge_all()
-
-
-def _head_problems(head: AuditChainHead | None, count: int, last_hash: str, key: bytes) -> list[str]:
-    if head is None:
-        return ["the chain head is missing"]
-    if head.length == 0 and head.signature is None:
-        return [] if count == 0 else ["the chain head was reset"]
-    if head.signature is None or not hmac.compare_digest(
-        head_signature(head.length, head.last_hash, key), head.signature
-    ):
-        return ["the chain head was altered"]
-    if head.length != count or head.last_hash != last_hash:
-        return [f"the chain head records {head.length} events but {count} remain: events were deleted"]
-    return []

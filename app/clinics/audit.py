@@ -3,7 +3,7 @@
 A worklist shows figures from many patients' records in one response, so one event for the request would
 hide whose records were seen. Each patient gets their own event, findable by their NHS number like any
 other access; a row whose summary could not be built is recorded too, with the failure as its outcome.
-The events share one unit of work: either the whole read is on record, or none of it leaves the service.
+The events go in one insert: either the whole read is on record, or none of it leaves the service.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from fastapi import Request
 
-from app.audit.service import AuditLog, AuditNote
+from app.audit.service import AuditLog, AuditNote, Outcome
 from app.auth.principal import Principal
 from app.clinics.models import Clinic, ClinicEntry
 from app.clinics.worklist import SummaryFailure, WorklistRow, WorklistSummaries
@@ -47,24 +47,17 @@ async def record_worklist_reads(
     rows: Sequence[WorklistRow],
     request_id: str,
 ) -> None:
-    """Appends an event per row; raises ``ServiceUnavailable`` when they cannot be written."""
+    """Appends an event per row in one insert; raises ``ServiceUnavailable`` when they cannot be written."""
+    outcomes = []
+    for row in rows:
+        outcome, status = _outcome_of(row.failure)
+        note = AuditNote(purpose=WORKLIST_PURPOSE, action=route_note.action, nhs_number=row.entry.nhs_number)
+        if row.entry.advice_request_id is None:
+            note.consultant_initiated(row.entry.reason or "no reason recorded")
+        outcomes.append(Outcome(note, outcome, status))
     try:
         async with audit_log.unit_of_work() as session:
-            for row in rows:
-                outcome, status = _outcome_of(row.failure)
-                note = AuditNote(
-                    purpose=WORKLIST_PURPOSE, action=route_note.action, nhs_number=row.entry.nhs_number
-                )
-                if row.entry.advice_request_id is None:
-                    note.consultant_initiated(row.entry.reason or "no reason recorded")
-                await audit_log.append(
-                    session,
-                    principal=principal,
-                    note=note,
-                    outcome=outcome,
-                    status=status,
-                    request_id=request_id,
-                )
+            await audit_log.append_all(session, principal=principal, request_id=request_id, outcomes=outcomes)
     except Exception as exc:
         log.error("worklist audit events not written", extra={"error_type": type(exc).__name__})
         raise ServiceUnavailable("the worklist could not be audited, so it is not shown") from None

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response
 
 from app.access.relationships import register_relationship_check
 from app.audit.service import AuditNote
@@ -34,6 +34,7 @@ from app.clinics.worklist import WorklistSummaries
 from app.core.config import Settings
 from app.core.deps import AuditedSessionDep, SessionDep, audited, require_roles
 from app.core.openapi import problem_responses
+from app.core.params import ClinicIdPath, EntryIdPath
 from schemas.api.clinics import (
     ClinicCreate,
     ClinicDetailPublic,
@@ -65,8 +66,8 @@ router = APIRouter(prefix="/v1/clinics", tags=["clinics"], lifespan=worklist_lif
 register_relationship_check(active_entry_in_specialty)
 
 ClinicianDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT, Role.ADMIN))]
-ClinicId = Annotated[str, Path(max_length=64, description="The clinic's id")]
-EntryId = Annotated[str, Path(max_length=64, description="The entry's id on the clinic's list")]
+ClinicId = ClinicIdPath
+EntryId = EntryIdPath
 
 _LOCATION = {"Location": {"description": "The new clinic", "schema": {"type": "string"}}}
 

@@ -1,8 +1,9 @@
-"""Refuses a request whose address holds characters that are not text, before any route reads it.
+"""Refuses a request whose query holds characters that are not text, before any route reads it.
 
-Path and query values reach database queries as ids and filters; PostgreSQL cannot take a NUL in text, and
-no id, code or filter of this service holds a control character. One check here covers every route, the
-pages included, where a parameter type on each route would be one more thing to forget.
+Query values reach database queries as filters; PostgreSQL cannot take a NUL in text, and no filter of this
+service holds a control character. One check here covers every route's query, the pages included. Path
+values are typed on their routes instead (``app.core.params``), so a refused one is still audited as the
+route's own 422.
 """
 
 from __future__ import annotations
@@ -30,11 +31,7 @@ class AddressTextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # No resource's address holds one, so a path with one names nothing: 404, as any unknown id is.
-        if (found := unwritable_character(scope["path"])) is not None:
-            detail = f"No resource has an address holding a character that is not text ({found})."
-            response = problem_response(404, "Not found", "not-found", detail, Request(scope))
-        elif (found := _unwritable_in_query(scope)) is not None:
+        if (found := _unwritable_in_query(scope)) is not None:
             detail = f"A query parameter holds a character that is not text ({found})."
             response = problem_response(422, "Unprocessable request", "unprocessable", detail, Request(scope))
         else:

@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     )
     outbox_mesh_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
 
+    audit_sealer_enabled: bool = Field(
+        default=True,
+        description="Seal audit events from inside the web process; any number may run, one seals at a time",
+    )
+    audit_seal_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds between audit seals; the unsealed tail stays under about twice this",
+    )
+
     clinic_practice_concurrency: int = Field(
         default=4,
         ge=1,

@@ -20,3 +20,13 @@ SpecialtyCodePath = Annotated[
     str,
     Path(max_length=64, pattern=r"^[a-z][a-z0-9-]*$", description="A specialty code from /v1/specialties"),
 ]
+
+
+def record_id_path(description: str) -> object:
+    """An id this service gave out: letters, digits, '-' and '_', so no control character reaches a query."""
+    return Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description=description)
+
+
+ClinicIdPath = Annotated[str, record_id_path("The clinic's id")]
+EntryIdPath = Annotated[str, record_id_path("The entry's id on the clinic's list")]
+AdviceRequestIdPath = Annotated[str, record_id_path("The advice request's id")]

@@ -16,6 +16,8 @@ from adapters.mesh.delivery import MeshLetterDelivery
 from adapters.mesh.itk import SenderOrganisation
 from adapters.mesh.mailbox import MeshMailbox, MeshMailboxSettings
 from app.advice.service import record_acknowledgement
+from app.audit.sealer import AuditSealer
+from app.audit.service import AuditLog
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory
 from app.outbox.dispatcher import Dispatcher, DispatchPolicy
@@ -133,6 +135,8 @@ def build_outbox_worker(
     factory: async_sessionmaker[AsyncSession],
     practices: Mapping[str, PracticeConfig],
     mesh: MeshConfig | None,
+    *,
+    sealer: AuditSealer | None = None,
 ) -> tuple[OutboxWorker, PracticeDeliveries]:
     deliveries = PracticeDeliveries(practices, mesh, timeout_seconds=settings.upstream_timeout_seconds)
     dispatcher = Dispatcher(factory, deliveries.resolve, DispatchPolicy.from_settings(settings))
@@ -146,16 +150,19 @@ def build_outbox_worker(
         poll_seconds=settings.outbox_poll_seconds,
         mesh_poll=mesh_poll,
         mesh_poll_seconds=settings.outbox_mesh_poll_seconds,
+        sealer=sealer,
     )
     return worker, deliveries
 
 
 async def run_worker(settings: Settings, *, once: bool) -> int:
-    """``vclinic worker``: delivers until SIGTERM or SIGINT; with ``once``, delivers what is due, reads the
-    MESH inbox once, and returns how many deliveries it attempted."""
+    """``vclinic worker``: delivers and seals audit events until SIGTERM or SIGINT; with ``once``, delivers
+    what is due, reads the MESH inbox and seals once, and returns how many deliveries it attempted."""
     config = check_practices_file(settings)
     engine = create_engine(settings)
-    worker, deliveries = build_outbox_worker(settings, session_factory(engine), config.practices, config.mesh)
+    factory = session_factory(engine)
+    sealer = AuditSealer.from_settings(settings, AuditLog.from_settings(settings, factory))
+    worker, deliveries = build_outbox_worker(settings, factory, config.practices, config.mesh, sealer=sealer)
     try:
         if once:
             return await worker.run_once()

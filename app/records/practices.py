@@ -40,6 +40,21 @@ class PracticeConfig(BaseModel):
         le=50,
         description="fhir-r4: patients one search may name (patient=a,b,…); 1 if the server cannot OR them",
     )
+    case_finding: bool = Field(
+        default=False, description="the practice has agreed to searches across its whole population"
+    )
+    bulk_base_url: str | None = Field(
+        default=None, description="FHIR Bulk Data ($export) endpoint, e.g. an ICB platform; base_url if unset"
+    )
+    group_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9\-.]{1,64}$",
+        description="export Group/{group_id} (the practice list) rather than every Patient; a FHIR id",
+    )
+    bulk_type_filter: bool = Field(
+        default=False,
+        description="narrow exports with _typeFilter, one code per export round (adapters/bulk/filters.py)",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> PracticeConfig:
@@ -49,7 +64,14 @@ class PracticeConfig(BaseModel):
             raise ValueError("delivery = mesh needs mesh_mailbox")
         if self.delivery == "fhir-r4" and not (self.delivery_url or self.base_url):
             raise ValueError("delivery = fhir-r4 needs delivery_url or base_url")
+        if self.case_finding and not (self.bulk_base_url or self.base_url):
+            raise ValueError("case_finding needs bulk_base_url or base_url")
         return self
+
+    @property
+    def bulk_url(self) -> str | None:
+        """Where the practice's population is exported from: ``bulk_base_url``, else ``base_url``."""
+        return self.bulk_base_url or self.base_url
 
 
 class MeshConfig(BaseModel):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,7 @@ from app.clinics.models import Clinic
 from app.clinics.service import clinic_for
 from app.core.deps import AuditedSessionDep, audited
 from app.core.errors import Unprocessable
-from app.core.params import NhsNumberPath
+from app.core.params import ClinicIdPath, NhsNumberPath
 from app.web.csrf import CSRF_FIELD, CsrfChecked
 from app.web.errors import PAGE_TAG
 from app.web.pages import READ_SUMMARY_PURPOSE, patient_page_context
@@ -170,7 +170,7 @@ def _fingerprint(form: FormData) -> str:
 @router.post("/clinics/{clinic_id}/patients/{nhs_number}/advice")
 async def give_advice_from_form(
     request: Request,
-    clinic_id: Annotated[str, Path(max_length=64)],
+    clinic_id: ClinicIdPath,
     nhs_number: NhsNumberPath,
     _csrf: CsrfChecked,
     note: Annotated[AuditNote, Depends(audited("give specialist advice"))],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
@@ -29,7 +29,7 @@ from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
 from app.clinics.service import clinic_for, close_clinic_for, entries_of, list_clinics, take_off_list
 from app.core.deps import AuditedSessionDep, SessionDep, audited
-from app.core.params import NhsNumberPath
+from app.core.params import ClinicIdPath, EntryIdPath, NhsNumberPath
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
@@ -45,8 +45,8 @@ from schemas.api.outbox import DeliveryStatusPublic
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
-ClinicId = Annotated[str, Path(max_length=64)]
-EntryId = Annotated[str, Path(max_length=64)]
+ClinicId = ClinicIdPath
+EntryId = EntryIdPath
 READ_SUMMARY_PURPOSE = "read a specialty summary"
 # The consultant may answer a request awaiting review, and re-issue advice already given.
 ANSWERABLE = frozenset({AdviceStatus.AWAITING_REVIEW, AdviceStatus.ADVICE_GIVEN})

@@ -1,4 +1,5 @@
-"""Every patient-data access leaves a hash-chained audit event; any edit or deletion is detected."""
+"""Every patient-data access leaves an audit event; any edit of one, and any deletion or reordering of sealed
+ones, is detected."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.audit.service import verify_chain
+from app.audit.sealer import AuditSealer
+from app.audit.service import ChainVerdict, verify_chain
 from app.core.config import Settings
 from tests.support.identity import IdentityProvider, bearer
 
@@ -102,16 +104,32 @@ async def test_the_database_refuses_to_update_or_delete_an_event(
 
 
 async def _without_guard(app: FastAPI, statement: str) -> None:
-    """What an administrator with full rights could do: lift the trigger, change history, restore it."""
+    """What an administrator with full rights could do: lift the triggers, change history, restore them."""
     async with app.state.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            await connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            for table in ("audit_events", "audit_batches"):
+                await connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
             await connection.execute(text(statement))
-            await connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+            for table in ("audit_events", "audit_batches"):
+                await connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
         else:
-            await connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
-            await connection.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
+            for table in ("audit_events", "audit_batches"):
+                await connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+                await connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
             await connection.execute(text(statement))
+
+
+async def _verdict(app: FastAPI, settings: Settings) -> ChainVerdict:
+    async with app.state.session_factory() as session:
+        return await verify_chain(session, settings.audit_key.get_secret_value().encode())
+
+
+async def _sealed_in_two_batches(app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider) -> None:
+    """Events 1 and 2 in batch 1, events 3 and 4 in batch 2."""
+    sealer: AuditSealer = app.state.audit_sealer
+    for _ in range(2):
+        await _chain_of(app, 2, client, identity)
+        assert await sealer.seal_round() == 2
 
 
 # Moving event 2 after event 3: ids swapped through a free one, as the primary key allows no clash.
@@ -127,16 +145,20 @@ _REORDER = (
     [
         (("UPDATE audit_events SET actor = 'someone-else' WHERE id = 2",), ["event 2 was altered"]),
         (("UPDATE audit_events SET access_reason = 'made up later' WHERE id = 2",), ["event 2 was altered"]),
+        (("DELETE FROM audit_events WHERE id = 2",), ["batch 1 seals 2 events but 1 remain"]),
+        (("DELETE FROM audit_events WHERE id = 1",), ["batch 1 seals 2 events but 1 remain"]),
+        (("DELETE FROM audit_events WHERE id = 4",), ["batch 2 seals 2 events but 1 remain"]),
+        (_REORDER, ["batch 1 does not match its events", "batch 2 does not match its events"]),
+        (("UPDATE audit_events SET id = 100 WHERE id = 4",), ["batch 2 seals 2 events but 1 remain"]),
         (
-            ("DELETE FROM audit_events WHERE id = 2",),
-            ["event 3 does not follow the event before it", "records 4 events but 3 remain"],
+            ("DELETE FROM audit_events WHERE id <= 2", "DELETE FROM audit_batches WHERE id = 1"),
+            ["batch 2 does not follow the batch before it"],
         ),
         (
-            ("DELETE FROM audit_events WHERE id = 1",),
-            ["event 2 does not follow the event before it", "records 4 events but 3 remain"],
+            ("DELETE FROM audit_events WHERE id >= 3", "DELETE FROM audit_batches WHERE id = 2"),
+            ["the audit head records 4 sealed events but the batches seal 2"],
         ),
-        (("DELETE FROM audit_events WHERE id = 4",), ["records 4 events but 3 remain: events were deleted"]),
-        (_REORDER, ["event 2 does not follow", "event 3 does not follow", "event 4 does not follow"]),
+        (("UPDATE audit_batches SET last_event_id = 1 WHERE id = 1",), ["batch 1 was altered"]),
     ],
     ids=[
         "edited",
@@ -144,10 +166,14 @@ _REORDER = (
         "deleted-in-the-middle",
         "deleted-first",
         "deleted-at-the-end",
-        "reordered",
+        "reordered-across-batches",
+        "moved-into-the-tail",
+        "first-batch-deleted",
+        "newest-batch-deleted",
+        "batch-edited",
     ],
 )
-async def test_tampering_breaks_the_chain(
+async def test_tampering_with_sealed_events_is_detected(
     app: FastAPI,
     client: httpx.AsyncClient,
     identity: IdentityProvider,
@@ -155,14 +181,50 @@ async def test_tampering_breaks_the_chain(
     statements: tuple[str, ...],
     findings: list[str],
 ) -> None:
-    await _chain_of(app, 4, client, identity)
+    await _sealed_in_two_batches(app, client, identity)
     for statement in statements:
         await _without_guard(app, statement)
-    async with app.state.session_factory() as session:
-        verdict = await verify_chain(session, settings.audit_key.get_secret_value().encode())
+    verdict = await _verdict(app, settings)
     assert not verdict.intact
     for finding in findings:
         assert any(finding in problem for problem in verdict.problems), verdict.problems
+
+
+async def test_events_swapped_within_a_batch_no_longer_match_it(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, settings: Settings
+) -> None:
+    await _sealed_in_two_batches(app, client, identity)
+    for statement in (
+        "UPDATE audit_events SET id = 100 WHERE id = 3",
+        "UPDATE audit_events SET id = 3 WHERE id = 4",
+        "UPDATE audit_events SET id = 4 WHERE id = 100",
+    ):
+        await _without_guard(app, statement)
+    verdict = await _verdict(app, settings)
+    assert verdict.problems == ["batch 2 does not match its events: events were reordered or replaced"]
+
+
+async def test_an_edited_unsealed_event_is_detected_and_the_tail_reported(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, settings: Settings
+) -> None:
+    await _sealed_in_two_batches(app, client, identity)
+    await _chain_of(app, 2, client, identity)
+    untouched = await _verdict(app, settings)
+    assert untouched.intact, untouched.problems
+    assert (untouched.events, untouched.batches, untouched.unsealed) == (6, 2, 2)
+    assert untouched.oldest_unsealed_at is not None
+    await _without_guard(app, "UPDATE audit_events SET purpose = 'nothing to see' WHERE id = 6")
+    assert (await _verdict(app, settings)).problems == ["event 6 was altered after it was written"]
+
+
+async def test_a_sealed_batch_is_append_only(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    await _sealed_in_two_batches(app, client, identity)
+    for statement in ("UPDATE audit_batches SET event_count = 1", "DELETE FROM audit_batches"):
+        async with app.state.engine.connect() as connection:
+            with pytest.raises(Exception, match="append-only"):
+                await connection.execute(text(statement))
 
 
 async def test_concurrent_accesses_keep_one_unbroken_chain(
@@ -176,3 +238,5 @@ async def test_concurrent_accesses_keep_one_unbroken_chain(
         verdict = await verify_chain(session, settings.audit_key.get_secret_value().encode())
     assert verdict.intact, verdict.problems
     assert verdict.events == 12
+    assert await app.state.audit_sealer.seal_round() == 12
+    assert (await _verdict(app, settings)).unsealed == 0

@@ -1,4 +1,4 @@
-"""`vclinic audit verify` exits 0 on an intact chain and non-zero when it is broken."""
+"""`vclinic audit verify` exits 0 on an intact log and non-zero when it is broken."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ async def test_verify_passes_then_fails_after_an_edit(
     for _ in range(3):
         await client.get("/v1/audit?nhs_number=9434765919", headers=bearer(identity.admin()))
     assert await _verify(settings, monkeypatch) == 0
-    assert "intact: 3 events" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "intact: 3 events, 0 sealed in 0 batches" in out
+    assert "unsealed tail: 3 events" in out
 
     async with app.state.engine.begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -106,8 +106,17 @@ async def test_hostile_nhs_numbers_are_refused_and_the_chain_verifies(
     for route in ROUTES.values():
         for value in HOSTILE_VALUES.values():
             _assert_refused_as_invalid(route, await _send(client, route, value, identity, settings))
-    # Each refusal is itself on record: a refused probe still leaves its event, with no patient named.
-    await _assert_chain_intact(app, settings, events=len(ROUTES) * len(HOSTILE_VALUES))
+    # Each refusal a route makes is itself on record, with no patient named. A control character in a query
+    # is refused before any route is chosen (app.core.address), so those probes reach no audited route.
+    refused_at_the_address = sum(
+        1
+        for route in ROUTES.values()
+        for value in HOSTILE_VALUES.values()
+        if "?" in route.template and "%00" in value
+    )
+    await _assert_chain_intact(
+        app, settings, events=len(ROUTES) * len(HOSTILE_VALUES) - refused_at_the_address
+    )
 
 
 async def test_hostile_specialty_codes_are_refused_and_the_chain_verifies(

@@ -1,0 +1,134 @@
+"""FHIR Bulk Data Access 2.0 (``$export``): what is asked for, what the server answers, and how it fails.
+
+The failures, each naming the upstream (``source``) and never a patient:
+
+    BulkExportError                 the export did not complete whole
+    ├── BulkExportRefused           the kick-off or the job was refused or failed (4xx/5xx, OperationOutcome)
+    ├── BulkExportBusy              the server is running another export and did not free up in time (429)
+    ├── BulkExportTimedOut          a poll, a download or the whole export ran out of time
+    ├── BulkExportUnreachable       the server could not be reached, or broke off an answer
+    ├── BulkFileExpired             a file in the manifest is gone (404/410): the export must be run again
+    └── BulkFileUnreadable          the manifest or a file's line is not what the spec says, or a file was
+                                    cut off (its last line, or fewer resources than the manifest counts)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+BULK_RESOURCE_TYPES = frozenset(
+    {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkCodeFilter:
+    """Only resources of ``resource_type`` carrying the coding ``system|code`` (searched as ``code``)."""
+
+    resource_type: str
+    system: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class BulkExportRequest:
+    """One export: these resource types, changed since ``since`` (None: everything), narrowed by ``codes``.
+
+    A type named in ``codes`` yields only its resources carrying one of that type's codes; a type with none
+    yields all of its resources. Patient is never narrowed, so that every patient in the export is counted.
+    """
+
+    resource_types: tuple[str, ...]
+    since: datetime | None = None
+    codes: tuple[BulkCodeFilter, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = set(self.resource_types) - BULK_RESOURCE_TYPES
+        if unknown or not self.resource_types:
+            raise ValueError(
+                f"resource types must be some of {sorted(BULK_RESOURCE_TYPES)}: {sorted(unknown)}"
+            )
+        if self.since is not None and self.since.tzinfo is None:
+            raise ValueError("since must carry a time zone (a FHIR instant)")
+        for code in self.codes:
+            if code.resource_type not in self.resource_types or code.resource_type == "Patient":
+                raise ValueError(
+                    f"a code filter for {code.resource_type}, which is not exported or not coded"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFile:
+    """One NDJSON file of a manifest. ``count`` is the server's, when it gives one."""
+
+    resource_type: str
+    url: str
+    count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkManifest:
+    """The completed job: ``transaction_time`` is the ``_since`` of the next incremental export."""
+
+    transaction_time: datetime
+    request: str
+    requires_access_token: bool
+    output: tuple[BulkFile, ...]
+    error: tuple[BulkFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BulkIssue:
+    """One issue of an OperationOutcome in the manifest's ``error`` files: ``severity`` as FHIR gives it."""
+
+    severity: str
+    code: str
+    text: str
+    file_url: str
+
+
+@dataclass(slots=True)
+class BulkExportProgress:
+    """What the export has done so far; updated while it runs, so a caller can show it."""
+
+    status: str = "kick-off"
+    server_progress: str | None = None
+    polls: int = 0
+    files_read: int = 0
+    resources_read: int = 0
+    issues: list[BulkIssue] = field(default_factory=list)
+    transaction_time: datetime | None = None
+
+
+class BulkExportError(Exception):
+    """Base of every bulk export failure. ``source`` names the upstream, never the patient."""
+
+    def __init__(self, source: str, detail: str) -> None:
+        super().__init__(f"{source}: {detail}")
+        self.source = source
+        self.detail = detail
+
+
+class BulkExportRefused(BulkExportError):
+    pass
+
+
+class BulkExportBusy(BulkExportError):
+    pass
+
+
+class BulkExportTimedOut(BulkExportError):
+    pass
+
+
+class BulkExportUnreachable(BulkExportError):
+    pass
+
+
+class BulkFileExpired(BulkExportError):
+    pass
+
+
+class BulkFileUnreadable(BulkExportError):
+    pass

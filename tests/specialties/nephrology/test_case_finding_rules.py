@@ -14,6 +14,7 @@ from adapters.demo import DEMO_PATIENTS, DemoSource
 from app.records.service import record_query
 from app.specialties.base import CaseFinding, SummaryContext
 from app.specialties.nephrology.case_finding import (
+    NephrologySearch,
     albuminuria_not_on_acei_arb,
     ckd_not_monitored,
     unrecognised_ckd,
@@ -64,11 +65,8 @@ def _summary(clinical: ClinicalRecord) -> NephrologySummary:
     return NEPHROLOGY.build_summary(clinical, CONTEXT)
 
 
-def _run(rule: object, clinical: ClinicalRecord) -> CaseFinding | None:
-    assert callable(rule)
-    found = rule(_summary(clinical), clinical, CONTEXT)
-    assert found is None or isinstance(found, CaseFinding)
-    return found
+def _run(rule: NephrologySearch, clinical: ClinicalRecord) -> CaseFinding | None:
+    return rule(_summary(clinical), clinical, CONTEXT)
 
 
 def _coded(concept: tuple[str, str], *, status: str = "active") -> Condition:

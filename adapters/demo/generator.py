@@ -126,7 +126,7 @@ class _PatientRecord:
     def _test_days(self) -> list[date]:
         span = max(t for t, _ in self.story.egfr)
         earliest = self._day(span)
-        day = self.today - timedelta(days=self.random.randint(7, 40))
+        day = self._day(self.story.last_tests) - timedelta(days=self.random.randint(7, 40))
         days = []
         while day >= earliest:
             days.append(day)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from adapters.demo.case_finding_stories import CASE_FINDING_STORIES
 from adapters.demo.diabetes_stories import DIABETES_STORIES
 from adapters.demo.generator import patient_resources, practice_organisation
 from adapters.demo.heart_failure_stories import HEART_FAILURE_STORIES
@@ -26,6 +27,7 @@ STORY_BOOKS: tuple[tuple[Story, ...], ...] = (
     DIABETES_STORIES,
     HEART_FAILURE_STORIES,
     LIPIDS_STORIES,
+    CASE_FINDING_STORIES,
 )
 ALL_STORIES: tuple[Story, ...] = tuple(story for book in STORY_BOOKS for story in book)
 

@@ -115,6 +115,7 @@ class Story:
     haemoglobin: float = 135.0  # g/L
     hba1c: float | None = None  # mmol/mol
     interval_days: int | None = None  # None: by eGFR (3-monthly below 30, 6-monthly below 60, else yearly)
+    last_tests: float = 0.0  # years before today of the latest kidney blood tests (0: this last month or so)
     confidential_result: bool = False
     entered_in_error: bool = False
     results: tuple[ResultSeries, ...] = ()

@@ -28,6 +28,7 @@ from app.specialties.base import (
     ThresholdBand,
 )
 from app.specialties.case_finding import criteria_rules, met_referral_criteria
+from app.specialties.nephrology.case_finding import NEPHROLOGY_SEARCHES, nephrology_case_findings
 from app.specialties.nephrology.criterion_definitions import NEPHROLOGY_CRITERIA
 from app.specialties.nephrology.results import shown
 from app.specialties.nephrology.settings import NephrologySettings
@@ -106,7 +107,10 @@ class Nephrology:
     analytes: tuple[AnalyteDefinition, ...] = NEPHROLOGY_ANALYTES
     needs: RecordNeeds = NEPHROLOGY_NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = NEPHROLOGY_CRITERIA
-    case_finding_rules: tuple[CaseFindingRule, ...] = criteria_rules(NEPHROLOGY_CRITERIA)
+    case_finding_rules: tuple[CaseFindingRule, ...] = (
+        *criteria_rules(NEPHROLOGY_CRITERIA),
+        *(rule for rule, _ in NEPHROLOGY_SEARCHES),
+    )
     advice_outcomes: tuple[str, ...] = ADVICE_OUTCOMES
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = NEPHROLOGY_ACTIONS
     summary_model: type[NephrologySummary] = NephrologySummary
@@ -126,7 +130,8 @@ class Nephrology:
     def case_findings(
         self, summary: SpecialtySummary, record: ClinicalRecord, context: SummaryContext
     ) -> tuple[CaseFinding, ...]:
-        return met_referral_criteria(summary)
+        assert isinstance(summary, NephrologySummary)
+        return met_referral_criteria(summary) + nephrology_case_findings(summary, record, context)
 
     def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
         assert isinstance(summary, NephrologySummary)

@@ -23,7 +23,8 @@ from tests.clinics.clinic_calls import opened
 from tests.support.identity import IdentityProvider, bearer
 from tests.web.conftest import csrf_token_in
 
-FINDING_ID = re.compile(r'name="only" value="([0-9a-f]{32})"')
+# Each new finding on the practice view has its own dismiss form.
+FINDING_ID = re.compile(r'action="/case-finding/findings/([0-9a-f]{32})/dismiss"')
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +93,18 @@ async def test_added_findings_go_on_the_clinic_and_are_audited_as_case_finding_a
     assert entries.status_code == 200, entries.text
     adds = []
     for nhs_number in [e["nhs_number"] for e in entries.json()["entries"]]:
-        trail = await api.get("/v1/audit", params={"nhs_number": nhs_number}, headers=bearer(identity.admin()))
+        trail = await api.get(
+            "/v1/audit", params={"nhs_number": nhs_number}, headers=bearer(identity.admin())
+        )
         adds += [e for e in trail.json()["events"] if e["purpose"] == "add a case finding to a clinic"]
     assert len(adds) == len(entries.json()["entries"]) == 2
     assert {e["access_basis"] for e in adds} == {"case-finding"}
     await api.aclose()
 
 
-async def test_a_finding_is_dismissed_with_a_reason(searched_app: FastAPI, identity: IdentityProvider) -> None:
+async def test_a_finding_is_dismissed_with_a_reason(
+    searched_app: FastAPI, identity: IdentityProvider
+) -> None:
     async with _searched(searched_app, identity) as consultant:
         page = (await consultant.get(f"/practices/{PRACTICE}/case-finding")).text
         finding_id = FINDING_ID.search(page).group(1)  # type: ignore[union-attr]
@@ -113,11 +118,15 @@ async def test_a_finding_is_dismissed_with_a_reason(searched_app: FastAPI, ident
     assert finding_id not in FINDING_ID.findall(after)
 
 
-async def test_the_forms_refuse_a_missing_csrf_token(searched_app: FastAPI, identity: IdentityProvider) -> None:
+async def test_the_forms_refuse_a_missing_csrf_token(
+    searched_app: FastAPI, identity: IdentityProvider
+) -> None:
     async with _searched(searched_app, identity) as consultant:
         page = (await consultant.get(f"/practices/{PRACTICE}/case-finding")).text
         finding_id = FINDING_ID.search(page).group(1)  # type: ignore[union-attr]
-        dismissed = await consultant.post(f"/case-finding/findings/{finding_id}/dismiss", data={"reason": "x"})
+        dismissed = await consultant.post(
+            f"/case-finding/findings/{finding_id}/dismiss", data={"reason": "x"}
+        )
         added = await consultant.post(
             "/case-finding/add-to-clinic", data={"clinic_id": "anything", "only": finding_id}
         )

@@ -251,3 +251,16 @@ async def every_finding(session: AsyncSession, run: CaseFindingRun) -> list[Case
         .order_by(col(CaseFindingRecord.coding_gap).desc(), col(CaseFindingRecord.id))
     )
     return list((await session.execute(query)).scalars().all())
+
+
+async def latest_run(
+    session: AsyncSession, practice_ods: str, specialty: str, *, status: RunStatus | None = None
+) -> CaseFindingRun | None:
+    """The practice's latest run of the specialty (with ``status``, the latest in that status), if any."""
+    query = select(CaseFindingRun).where(
+        col(CaseFindingRun.practice_ods) == practice_ods, col(CaseFindingRun.specialty) == specialty
+    )
+    if status is not None:
+        query = query.where(col(CaseFindingRun.status) == status.value)
+    latest = query.order_by(col(CaseFindingRun.created_at).desc()).limit(1)
+    return (await session.execute(latest)).scalar_one_or_none()

@@ -69,6 +69,21 @@ def demo_consultants() -> dict[str, DemoConsultant]:
 
 
 DEMO_CONSULTANTS = demo_consultants()
+
+
+@dataclass(frozen=True, slots=True)
+class DemoGp:
+    """A GP of the demo practice: signs in to that practice's register view and nothing else."""
+
+    sub: str
+    name: str
+    ods: str
+
+    def claims(self) -> dict[str, Any]:
+        return {"sub": self.sub, "role": "gp", "ods": self.ods, "name": self.name}
+
+
+DEMO_GP = DemoGp("demo-gp", "Dr Patel", DEMO_PRACTICE_ODS)
 DEMO_PRACTICE_SYSTEM = Principal(sub="demo-practice-system", role=Role.GP_SYSTEM, ods=DEMO_PRACTICE_ODS)
 
 _BY_NAME = {patient.name: patient.nhs_number for patient in DEMO_PATIENTS}

@@ -23,7 +23,7 @@ from app.advice.public import response_public, summary_public
 from app.advice.responses import practice_today
 from app.advice.service import list_advice_requests, responses_of
 from app.audit.service import AuditNote
-from app.auth.principal import Principal
+from app.auth.principal import Principal, Role
 from app.clinics.audit import WORKLIST_PURPOSE, audited_worklist_rows
 from app.clinics.models import Clinic
 from app.clinics.public import clinic_public, worklist_public
@@ -34,10 +34,11 @@ from app.core.params import ClinicIdPath, EntryIdPath, NhsNumberPath
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
+from app.web.case_finding_pages import searchable_practices
 from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
 from app.web.patient_context import list_progress, referral_of
-from app.web.session import ConsultantPageDep
+from app.web.session import ConsultantPageDep, PageUserDep, home_of
 from app.web.summary_view import summary_view
 from app.web.templating import render
 from app.web.worklist_view import row_state
@@ -63,11 +64,19 @@ class AdviceHistory:
 
 
 @router.get("/")
-async def clinic_list_page(request: Request, viewer: ConsultantPageDep, session: SessionDep) -> Response:
-    """The consultant's clinics, the latest day first."""
+async def clinic_list_page(request: Request, viewer: PageUserDep, session: SessionDep) -> Response:
+    """The consultant's clinics, the latest day first, and the practices they may search; a GP's register."""
+    if viewer.role is not Role.CONSULTANT:
+        return RedirectResponse(home_of(viewer), status_code=303)
     clinics = [clinic_public(clinic) for clinic in await list_clinics(session, viewer=viewer, limit=50)]
     today = request.app.state.clock().date()
-    return render(request, "clinics.html", {"viewer": viewer, "clinics": clinics, "today": today})
+    context = {
+        "viewer": viewer,
+        "clinics": clinics,
+        "today": today,
+        "practices": searchable_practices(request),
+    }
+    return render(request, "clinics.html", context)
 
 
 @router.get("/clinics/{clinic_id}")

@@ -1,4 +1,8 @@
-"""The consultant's session: the identity provider's token in an HttpOnly cookie, and who may use pages."""
+"""The session: the identity provider's token in an HttpOnly cookie, and who may use pages.
+
+Consultants use the clinic pages; a practice's GPs sign in only to their own practice's register view. A
+practice's systems (``gp-system``) call the API and never sign in to pages.
+"""
 
 from __future__ import annotations
 
@@ -51,3 +55,33 @@ async def page_consultant(principal: PrincipalDep) -> Principal:
 
 
 ConsultantPageDep = Annotated[Principal, Depends(page_consultant)]
+
+PAGE_ROLES = frozenset({Role.CONSULTANT, Role.GP})
+
+
+def require_page_user(principal: Principal) -> Principal:
+    """A consultant, or a GP of a practice: the people these pages are for."""
+    if principal.role not in PAGE_ROLES:
+        raise Forbidden("these pages are for hospital consultants and practice GPs; sign in as one")
+    return principal
+
+
+def home_of(principal: Principal) -> str:
+    """Where a person lands once signed in: a consultant's clinics, a GP's own practice register."""
+    if principal.role is Role.GP:
+        return f"/practices/{principal.ods}/register"
+    return "/"
+
+
+async def page_user(principal: PrincipalDep) -> Principal:
+    return require_page_user(principal)
+
+
+async def page_gp(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.GP:
+        raise Forbidden("the practice register view is for the practice's own GPs")
+    return principal
+
+
+PageUserDep = Annotated[Principal, Depends(page_user)]
+GpPageDep = Annotated[Principal, Depends(page_gp)]

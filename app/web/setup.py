@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from app.web.advice_form import router as advice_form_router
 from app.web.api_docs import DOCS_ASSETS_URL, SWAGGER_UI_DIR
 from app.web.api_docs import router as api_docs_router
+from app.web.case_finding_pages import router as case_finding_pages_router
 from app.web.csrf import ApiCsrfMiddleware
 from app.web.errors import install_page_error_handlers
 from app.web.letter_preview import router as letter_preview_router
@@ -24,6 +25,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(pages_router)
     app.include_router(advice_form_router)
     app.include_router(letter_preview_router)
+    app.include_router(case_finding_pages_router)
     app.include_router(api_docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")

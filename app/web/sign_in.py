@@ -9,17 +9,19 @@ from starlette.responses import RedirectResponse, Response
 
 from app.auth.dev_keys import mint_dev_token
 from app.auth.keys import KeySet
+from app.auth.principal import Principal
 from app.auth.tokens import verify_bearer_token
 from app.core.deps import SettingsDep
 from app.core.errors import Forbidden, NotFound, Unauthorised
 from app.web.csrf import CsrfChecked
-from app.web.demo_seed import DEMO_CONSULTANTS
+from app.web.demo_seed import DEMO_CONSULTANTS, DEMO_GP, DemoConsultant, DemoGp
 from app.web.errors import PAGE_TAG
 from app.web.session import (
     end_session,
     ensure_presession,
+    home_of,
     presession_value,
-    require_consultant,
+    require_page_user,
     start_session,
 )
 from app.web.templating import render
@@ -33,7 +35,12 @@ def _sign_in_page(request: Request, *, error: str | None = None, status_code: in
     response = render(
         request,
         "sign_in.html",
-        {"dev_mode": settings.dev_mode, "demo_consultants": DEMO_CONSULTANTS, "error": error},
+        {
+            "dev_mode": settings.dev_mode,
+            "demo_consultants": DEMO_CONSULTANTS,
+            "demo_gp": DEMO_GP,
+            "error": error,
+        },
         status_code=status_code,
         binding=presession,
     )
@@ -41,8 +48,8 @@ def _sign_in_page(request: Request, *, error: str | None = None, status_code: in
     return response
 
 
-def _signed_in(request: Request, token: str) -> Response:
-    response = RedirectResponse("/", status_code=303)
+def _signed_in(request: Request, token: str, principal: Principal) -> Response:
+    response = RedirectResponse(home_of(principal), status_code=303)
     start_session(request, response, token)
     return response
 
@@ -60,24 +67,28 @@ async def sign_in_with_token(request: Request, _csrf: CsrfChecked, token: Annota
     # 401 page as any other bad token, and the form is read whole before a field rule could apply anyway.
     keys: KeySet = request.app.state.key_set
     try:
-        principal = await verify_bearer_token(token.strip(), keys, request.app.state.settings)
-        require_consultant(principal)
+        principal = require_page_user(
+            await verify_bearer_token(token.strip(), keys, request.app.state.settings)
+        )
     except (Unauthorised, Forbidden) as refusal:
         return _sign_in_page(request, error=refusal.detail, status_code=refusal.status)
-    return _signed_in(request, token.strip())
+    return _signed_in(request, token.strip(), principal)
 
 
 @router.post("/sign-in/demo")
 async def sign_in_as_demo_consultant(
     request: Request, settings: SettingsDep, _csrf: CsrfChecked, identity: Annotated[str, Form(max_length=64)]
 ) -> Response:
-    """Dev mode only: signs in as one of the demo consultants with the local development key."""
+    """Dev mode only: signs in as a demo consultant, or the demo practice's GP, with the development key."""
     if not settings.dev_mode:
         raise NotFound("demo sign-in is offered only in dev mode")
-    consultant = DEMO_CONSULTANTS.get(identity)
-    if consultant is None:
+    demo: DemoConsultant | DemoGp | None = (
+        DEMO_GP if identity == DEMO_GP.sub else DEMO_CONSULTANTS.get(identity)
+    )
+    if demo is None:
         raise NotFound(f"no demo identity {identity!r}")
-    return _signed_in(request, mint_dev_token(settings, consultant.claims()))
+    claims = demo.claims()
+    return _signed_in(request, mint_dev_token(settings, claims), Principal.from_claims(claims))
 
 
 @router.post("/sign-out")

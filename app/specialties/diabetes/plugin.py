@@ -11,9 +11,19 @@ from pydantic import BaseModel
 from app.records.analytes import AnalyteDefinition
 from app.records.needs import RecordNeeds, ResultNeed
 from app.specialties.analytes import HBA1C
-from app.specialties.base import CriterionDefinition, FollowUpActionDefinition, SummaryContext, ThresholdBand
+from app.specialties.base import (
+    CaseFinding,
+    CaseFindingRule,
+    CriterionDefinition,
+    FollowUpActionDefinition,
+    SummaryContext,
+    ThresholdBand,
+)
+from app.specialties.case_finding import criteria_rules, met_referral_criteria
 from app.specialties.diabetes.analytes import DIABETES_ANALYTES, FASTING_GLUCOSE
+from app.specialties.diabetes.case_finding import HBA1C_WITHOUT_DIABETES_CODED, hba1c_without_diabetes_coded
 from app.specialties.diabetes.definitions import ADVICE_OUTCOMES, DIABETES_ACTIONS, DIABETES_CRITERIA
+from app.specialties.diabetes.record_facts import diabetes_facts
 from app.specialties.diabetes.summary import DiabetesSummary, build_diabetes_summary
 from schemas.api.summary import Highlight, HighlightFlag, SpecialtySummary
 from schemas.clinical import ClinicalRecord
@@ -59,6 +69,10 @@ class Diabetes:
     analytes: tuple[AnalyteDefinition, ...] = DIABETES_ANALYTES
     needs: RecordNeeds = DIABETES_NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = DIABETES_CRITERIA
+    case_finding_rules: tuple[CaseFindingRule, ...] = (
+        *criteria_rules(DIABETES_CRITERIA),
+        HBA1C_WITHOUT_DIABETES_CODED,
+    )
     advice_outcomes: tuple[str, ...] = ADVICE_OUTCOMES
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = DIABETES_ACTIONS
     summary_model: type[DiabetesSummary] = DiabetesSummary
@@ -71,6 +85,14 @@ class Diabetes:
 
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> DiabetesSummary:
         return build_diabetes_summary(record, today=context.today, generated_at=context.generated_at)
+
+    def case_findings(
+        self, summary: SpecialtySummary, record: ClinicalRecord, context: SummaryContext
+    ) -> tuple[CaseFinding, ...]:
+        assert isinstance(summary, DiabetesSummary)
+        # The facts build_summary read, on the same day, so the search cannot disagree with the summary.
+        found = hba1c_without_diabetes_coded(diabetes_facts(record, today=context.today))
+        return met_referral_criteria(summary) + ((found,) if found else ())
 
     def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
         assert isinstance(summary, DiabetesSummary)

@@ -15,9 +15,21 @@ from pydantic import BaseModel
 from app.records.analytes import AnalyteDefinition, PlausibleRange, UnitConversion
 from app.records.needs import RecordNeeds, ResultNeed
 from app.specialties.analytes import CREATININE, EGFR, HAEMOGLOBIN, POTASSIUM
-from app.specialties.base import CriterionDefinition, FollowUpActionDefinition, SummaryContext, ThresholdBand
+from app.specialties.base import (
+    CaseFinding,
+    CaseFindingRule,
+    CriterionDefinition,
+    FollowUpActionDefinition,
+    SummaryContext,
+    ThresholdBand,
+)
+from app.specialties.case_finding import criteria_rules, met_referral_criteria
 from app.specialties.envelope import age_on, envelope, medication_public
 from app.specialties.heart_failure import rules as r
+from app.specialties.heart_failure.case_finding import (
+    SUSPECTED_HEART_FAILURE_NOT_CODED,
+    suspected_heart_failure,
+)
 from app.specialties.heart_failure.value_sets import value_set
 from schemas.api import summary as s
 from schemas.clinical import ClinicalRecord, Coding, Sex
@@ -128,6 +140,10 @@ class HeartFailure:
     analytes: tuple[AnalyteDefinition, ...] = ANALYTES
     needs: RecordNeeds = NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = CRITERIA
+    case_finding_rules: tuple[CaseFindingRule, ...] = (
+        *criteria_rules(CRITERIA),
+        SUSPECTED_HEART_FAILURE_NOT_CODED,
+    )
     advice_outcomes: tuple[str, ...] = tuple(r.RULES["advice_outcomes"])
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = r.FOLLOW_UP_ACTIONS
     summary_model: type[HeartFailureSummary] = HeartFailureSummary
@@ -156,6 +172,17 @@ class HeartFailure:
             confounders=r.confounders(facts),
             case_finding=r.case_finding(facts),
         )
+
+    def case_findings(
+        self, summary: s.SpecialtySummary, record: ClinicalRecord, context: SummaryContext
+    ) -> tuple[CaseFinding, ...]:
+        assert isinstance(summary, HeartFailureSummary)
+        met = met_referral_criteria(summary)
+        if not summary.case_finding:
+            return met
+        # The facts build_summary read, on the same day, so the evidence is the summary's own reading.
+        found = suspected_heart_failure(facts_from_record(record, context.today))
+        return met + ((found,) if found else ())
 
     def highlights(self, summary: s.SpecialtySummary) -> tuple[s.Highlight, ...]:
         assert isinstance(summary, HeartFailureSummary)

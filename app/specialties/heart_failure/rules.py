@@ -211,10 +211,15 @@ def missing_attachments(facts: HeartFailureFacts) -> list[str]:
     ]
 
 
+def latest_ntprobnp_above_400(facts: HeartFailureFacts) -> Reading | None:
+    """The latest NT-proBNP when it is certainly above 400 ng/L (or its pmol/L figure), else None."""
+    latest = facts.ntprobnp[-1] if facts.ntprobnp else None
+    above = latest is not None and _bounds(latest)[0] > RULES["limits"]["ntprobnp"][latest.unit][0]
+    return latest if above else None
+
+
 def case_finding(facts: HeartFailureFacts) -> bool:
     """NT-proBNP above 400, or heart-failure medicines, with no heart-failure diagnosis (NCL ICB_CF_HF_61)."""
     if "heart-failure" in facts.conditions or _excluded(facts):
         return False
-    latest = facts.ntprobnp[-1] if facts.ntprobnp else None
-    above = latest is not None and _bounds(latest)[0] > RULES["limits"]["ntprobnp"][latest.unit][0]
-    return above or bool(heart_failure_medicines(facts))
+    return latest_ntprobnp_above_400(facts) is not None or bool(heart_failure_medicines(facts))

@@ -12,10 +12,19 @@ from pydantic import BaseModel, Field
 
 from app.records.analytes import AnalyteDefinition
 from app.records.needs import RecordNeeds, ResultNeed
-from app.specialties.base import CriterionDefinition, FollowUpActionDefinition, SummaryContext, ThresholdBand
+from app.specialties.base import (
+    CaseFinding,
+    CaseFindingRule,
+    CriterionDefinition,
+    FollowUpActionDefinition,
+    SummaryContext,
+    ThresholdBand,
+)
+from app.specialties.case_finding import criteria_rules, met_referral_criteria
 from app.specialties.envelope import envelope, medication_public
 from app.specialties.lipids import coded
 from app.specialties.lipids import criteria as c
+from app.specialties.lipids.case_finding import CG71_RECORD_SEARCH, cg71_record_search
 from app.specialties.lipids.dlcn import dlcn_score
 from app.specialties.lipids.facts import LipidFacts
 from app.specialties.lipids.profile import LipidResult, Origin, lipid_series
@@ -134,6 +143,7 @@ class Lipids:
     analytes: tuple[AnalyteDefinition, ...] = LIPID_ANALYTES
     needs: RecordNeeds = NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = CRITERIA
+    case_finding_rules: tuple[CaseFindingRule, ...] = (*criteria_rules(CRITERIA), CG71_RECORD_SEARCH)
     advice_outcomes: tuple[str, ...] = OUTCOMES
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = ACTIONS
     summary_model: type[LipidsSummary] = LipidsSummary
@@ -164,6 +174,17 @@ class Lipids:
                 for lipid in (Lipid.LDL, Lipid.NON_HDL)
             },
         )
+
+    def case_findings(
+        self, summary: s.SpecialtySummary, record: ClinicalRecord, context: SummaryContext
+    ) -> tuple[CaseFinding, ...]:
+        assert isinstance(summary, LipidsSummary)
+        met = met_referral_criteria(summary)
+        if not summary.cg71_search_match:
+            return met
+        # The facts build_summary read, on the same day, so the evidence is the summary's own reading.
+        found = cg71_record_search(lipid_facts(record, context.today))
+        return met + ((found,) if found else ())
 
     def highlights(self, summary: s.SpecialtySummary) -> tuple[s.Highlight, ...]:
         assert isinstance(summary, LipidsSummary)

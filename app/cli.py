@@ -168,17 +168,65 @@ def _mock_gp(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from app.case_finding.wiring import run_case_finding_worker
     from app.core.logging import configure_logging
     from app.outbox.wiring import run_worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
+
+    async def work() -> tuple[int, int]:
+        if args.once:
+            return await run_worker(settings, once=True), await run_case_finding_worker(settings, once=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)
+        attempted, ran = await asyncio.gather(
+            run_worker(settings, once=False, stop=stop),
+            run_case_finding_worker(settings, once=False, stop=stop),
+        )
+        return attempted, ran
+
     try:
-        attempted = asyncio.run(run_worker(settings, once=args.once))
+        attempted, ran = asyncio.run(work())
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     if args.once:
         print(f"outbox: {attempted} delivery attempt(s) made")
+        print(f"case-finding: {ran} run(s) made")
+    return 0
+
+
+def _case_find(args: argparse.Namespace) -> int:
+    from app.case_finding.progress import print_findings, progress_display
+    from app.case_finding.wiring import case_find_in_foreground
+    from app.core.errors import ProblemError
+    from app.core.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    try:
+        with progress_display() as show:
+            run, found = asyncio.run(
+                case_find_in_foreground(
+                    settings, practice_ods=args.practice, specialty=args.specialty, show=show
+                )
+            )
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    except ProblemError as exc:
+        print(f"vclinic case-find: {exc.detail}", file=sys.stderr)
+        return 1
+    print_findings(run, found)
+    if run.status != "done":
+        print(
+            f"vclinic case-find: the run ended {run.status}: {run.error or 'no reason given'}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -242,9 +290,18 @@ def _parser() -> argparse.ArgumentParser:
     mock_gp.add_argument("--host", default="127.0.0.1")
     mock_gp.set_defaults(handler=_mock_gp)
 
-    worker = commands.add_parser("worker", help="deliver queued advice to practices and seal the audit log")
+    worker = commands.add_parser(
+        "worker", help="deliver queued advice to practices, seal the audit log and run case-finding"
+    )
     worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     worker.set_defaults(handler=_worker)
+
+    case_find = commands.add_parser(
+        "case-find", help="run one specialty's case-finding over a practice's population, here and now"
+    )
+    case_find.add_argument("--practice", required=True, help="the practice's ODS code")
+    case_find.add_argument("--specialty", required=True, help="a specialty code, e.g. nephrology")
+    case_find.set_defaults(handler=_case_find)
 
     outbox = commands.add_parser("outbox", help="advice delivery tools")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)

@@ -18,6 +18,8 @@ from app.audit.service import AuditLog
 from app.auth.dev_keys import dev_jwks_path, ensure_dev_key
 from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
+from app.case_finding.router import practice_router as case_finding_practice_router
+from app.case_finding.router import router as case_finding_router
 from app.clinics.router import router as clinics_router
 from app.core.address import AddressTextMiddleware
 from app.core.cache_control import NoStoreMiddleware
@@ -131,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advice_router)
     app.include_router(clinics_router)
     app.include_router(outbox_router)
+    app.include_router(case_finding_router)
+    app.include_router(case_finding_practice_router)
     install_web(app)
     app.add_middleware(NoStoreMiddleware)
     return app

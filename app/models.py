@@ -2,8 +2,16 @@
 
 from app.advice import models as advice_models
 from app.audit import models as audit_models
+from app.case_finding import models as case_finding_models
 from app.clinics import models as clinic_models
 from app.outbox import models as outbox_models
 from app.records import registry as registration_models
 
-TABLE_MODULES = (advice_models, audit_models, clinic_models, outbox_models, registration_models)
+TABLE_MODULES = (
+    advice_models,
+    audit_models,
+    case_finding_models,
+    clinic_models,
+    outbox_models,
+    registration_models,
+)

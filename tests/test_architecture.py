@@ -18,6 +18,7 @@ WIRING = frozenset(
         "app/cli.py",
         "app/records/wiring.py",
         "app/outbox/wiring.py",
+        "app/case_finding/wiring.py",
         "app/web/demo_seed.py",
     }
 )

@@ -22,9 +22,18 @@ from app.core.errors import Forbidden
 
 @dataclass(frozen=True, slots=True)
 class CareRelationship:
-    """What puts the patient in the specialty's care; the reason is set when the consultant put them there."""
+    """What puts the patient in the specialty's care; the reason is set when the consultant put them there,
+    and ``case_finding`` (the rules found) when a practice search found them and they were put on a list."""
 
     consultant_initiated_reason: str | None = None
+    case_finding: str | None = None
+
+    @property
+    def rank(self) -> int:
+        """The practice's asking first, then a practice search's finding, then the consultant's own word."""
+        if self.consultant_initiated_reason is not None:
+            return 2
+        return 1 if self.case_finding is not None else 0
 
 
 # The practice asked: an open advice request, or a clinic entry made from one.
@@ -51,9 +60,10 @@ async def care_relationship(
     found: CareRelationship | None = None
     for check in _CHECKS:
         relationship = await check(session, specialty, nhs_number)
-        if relationship is not None and relationship.consultant_initiated_reason is None:
+        if relationship is not None and relationship.rank == 0:
             return relationship
-        found = found or relationship
+        if relationship is not None and (found is None or relationship.rank < found.rank):
+            found = relationship
     return found
 
 
@@ -67,6 +77,8 @@ async def require_record_access(
         note.break_glass_reason = None
         if relationship.consultant_initiated_reason is not None:
             note.consultant_initiated(relationship.consultant_initiated_reason)
+        elif relationship.case_finding is not None:
+            note.found_by_case_finding(relationship.case_finding)
         return
     if note.break_glass_reason is None:
         raise Forbidden(

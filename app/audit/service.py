@@ -25,6 +25,8 @@ from app.core.config import Settings
 # The access rests on the consultant's own word: they put the patient on their clinic's list by NHS number,
 # with no advice request from the practice behind it. The practice sees this, and the reason, in its trail.
 CONSULTANT_INITIATED = "consultant-initiated"
+# The access rests on a practice search (case-finding) that found the patient, put on a clinic's list from it.
+CASE_FINDING = "case-finding"
 
 
 @dataclass(slots=True)
@@ -45,6 +47,11 @@ class AuditNote:
         """Flags the access as resting on a clinic entry the consultant made, with the reason they gave."""
         self.access_basis = CONSULTANT_INITIATED
         self.access_reason = reason
+
+    def found_by_case_finding(self, rules: str) -> None:
+        """Flags the access as resting on a case-finding search that found the patient, naming its rules."""
+        self.access_basis = CASE_FINDING
+        self.access_reason = rules
 
 
 @dataclass(frozen=True, slots=True)

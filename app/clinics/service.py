@@ -149,6 +149,53 @@ async def add_clinic_entry(
     else:
         nhs_number, reason, advice_request_id = submission.nhs_number, submission.reason, None
         practice_ods = await registered_practice(network, nhs_number)
+    return await _append_entry(
+        session,
+        clinic=clinic,
+        author=author,
+        nhs_number=nhs_number,
+        practice_ods=practice_ods,
+        advice_request_id=advice_request_id,
+        reason=reason,
+        now=now,
+    )
+
+
+async def add_found_patient(
+    session: AsyncSession,
+    *,
+    clinic: Clinic,
+    author: Principal,
+    nhs_number: str,
+    practice_ods: str,
+    reason: str,
+    now: datetime,
+) -> ClinicEntry:
+    """Puts a patient a case-finding search found at the end of an open clinic's list; ``clinic`` held."""
+    _require_open(clinic, "takes no more patients")
+    return await _append_entry(
+        session,
+        clinic=clinic,
+        author=author,
+        nhs_number=nhs_number,
+        practice_ods=practice_ods,
+        advice_request_id=None,
+        reason=reason,
+        now=now,
+    )
+
+
+async def _append_entry(
+    session: AsyncSession,
+    *,
+    clinic: Clinic,
+    author: Principal,
+    nhs_number: str,
+    practice_ods: str,
+    advice_request_id: str | None,
+    reason: str | None,
+    now: datetime,
+) -> ClinicEntry:
     await _refuse_second_entry(session, clinic.id, nhs_number)
     entry = ClinicEntry(
         clinic_id=clinic.id,

@@ -70,6 +70,28 @@ class Settings(BaseSettings):
     )
     outbox_mesh_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
 
+    case_finding_run_ceiling_seconds: float = Field(
+        default=3600.0, gt=0, description="How long one case-finding run may take, export and rules included"
+    )
+    case_finding_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed run is a worker's without a word before another resumes it",
+    )
+    case_finding_max_leases: int = Field(
+        default=3, ge=1, le=20, description="Claims of one run whose worker died before it fails for good"
+    )
+    case_finding_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    case_finding_progress_every: int = Field(
+        default=200, ge=1, description="Patients between the run's progress commits"
+    )
+    case_finding_schedule_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=28,
+        description="Day of the month the worker queues a run per practice with case_finding and specialty",
+    )
+
     audit_sealer_enabled: bool = Field(
         default=True,
         description="Seal audit events from inside the web process; any number may run, one seals at a time",

@@ -155,9 +155,10 @@ def build_outbox_worker(
     return worker, deliveries
 
 
-async def run_worker(settings: Settings, *, once: bool) -> int:
-    """``vclinic worker``: delivers and seals audit events until SIGTERM or SIGINT; with ``once``, delivers
-    what is due, reads the MESH inbox and seals once, and returns how many deliveries it attempted."""
+async def run_worker(settings: Settings, *, once: bool, stop: asyncio.Event | None = None) -> int:
+    """``vclinic worker``: delivers and seals audit events until SIGTERM or SIGINT (or ``stop``, when the
+    caller handles the signals); with ``once``, delivers what is due, reads the MESH inbox and seals once,
+    and returns how many deliveries it attempted."""
     config = check_practices_file(settings)
     engine = create_engine(settings)
     factory = session_factory(engine)
@@ -166,10 +167,11 @@ async def run_worker(settings: Settings, *, once: bool) -> int:
     try:
         if once:
             return await worker.run_once()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signal_number, stop.set)
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signal_number in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signal_number, stop.set)
         worker.start()
         await stop.wait()
         await worker.stop()

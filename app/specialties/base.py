@@ -2,8 +2,9 @@
 
 A specialty states the analytes it reads (as data), what it needs from the GP record (which analytes, how far
 back), how it turns a normalised record into its summary (the shared envelope plus its own fields), the
-figures a clinic worklist shows, its referral criteria, its chart bands, its own settings, and the advice
-outcomes and follow-up actions a consultant may choose. It never reaches into records, advice or clinics.
+figures a clinic worklist shows, its referral criteria, its case-finding rules, its chart bands, its own
+settings, and the advice outcomes and follow-up actions a consultant may choose. It never reaches into
+records, advice or clinics.
 """
 
 from __future__ import annotations
@@ -26,6 +27,28 @@ class CriterionDefinition:
     code: str
     title: str
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFindingRule:
+    """A search a specialty runs over a practice's population; a coding gap is one the practice can fix."""
+
+    code: str
+    title: str
+    source: str
+    coding_gap: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFinding:
+    """A rule a patient meets, with the evidence from their summary; a higher ``severity`` is worse, and a
+    dismissed finding is raised again only when a later run finds it more severe."""
+
+    code: str
+    title: str
+    evidence: str
+    severity: int = 1
+    coding_gap: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +122,18 @@ class Specialty(Protocol):
         """Analyte code → the bands its chart panel shades."""
         ...
 
+    @property
+    def case_finding_rules(self) -> tuple[CaseFindingRule, ...]:
+        """Every rule ``case_findings`` can report, its met referral criteria included."""
+        ...
+
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> SpecialtySummary: ...
+
+    def case_findings(
+        self, summary: SpecialtySummary, record: ClinicalRecord, context: SummaryContext
+    ) -> tuple[CaseFinding, ...]:
+        """The rules the patient meets, read from the summary ``build_summary`` made of the same record."""
+        ...
 
     def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
         """The figures a worklist row shows, in column order; the same labels for every patient."""

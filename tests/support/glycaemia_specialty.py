@@ -12,11 +12,14 @@ from app.records.analytes import AnalyteDefinition
 from app.records.needs import RecordNeeds, ResultNeed
 from app.specialties.analytes import HBA1C
 from app.specialties.base import (
+    CaseFinding,
+    CaseFindingRule,
     CriterionDefinition,
     FollowUpActionDefinition,
     SummaryContext,
     ThresholdBand,
 )
+from app.specialties.case_finding import criteria_rules, met_referral_criteria
 from app.specialties.envelope import envelope
 from schemas.api.summary import CriterionResult, CriterionStatus, Highlight, SpecialtySummary
 from schemas.clinical import ClinicalRecord
@@ -50,6 +53,7 @@ class Glycaemia:
     analytes: tuple[AnalyteDefinition, ...] = (HBA1C,)
     needs: RecordNeeds = NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = (ABOVE_58,)
+    case_finding_rules: tuple[CaseFindingRule, ...] = criteria_rules((ABOVE_58,))
     advice_outcomes: tuple[str, ...] = ("return-with-advice",)
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = (
         FollowUpActionDefinition("repeat-hba1c-3-months", "Repeat HbA1c in 3 months", 90),
@@ -65,6 +69,11 @@ class Glycaemia:
             record, context, analytes=(HBA1C.code,), criteria=[_criterion(record)], medications=[]
         )
         return GlycaemiaSummary(**fields, hba1c_results=len(record.series(HBA1C.code)))
+
+    def case_findings(
+        self, summary: SpecialtySummary, record: ClinicalRecord, context: SummaryContext
+    ) -> tuple[CaseFinding, ...]:
+        return met_referral_criteria(summary)
 
     def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
         latest = summary.latest.get(HBA1C.code)

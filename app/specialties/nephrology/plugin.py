@@ -20,11 +20,14 @@ from app.specialties.analytes import (
     POTASSIUM,
 )
 from app.specialties.base import (
+    CaseFinding,
+    CaseFindingRule,
     CriterionDefinition,
     FollowUpActionDefinition,
     SummaryContext,
     ThresholdBand,
 )
+from app.specialties.case_finding import criteria_rules, met_referral_criteria
 from app.specialties.nephrology.criterion_definitions import NEPHROLOGY_CRITERIA
 from app.specialties.nephrology.results import shown
 from app.specialties.nephrology.settings import NephrologySettings
@@ -103,6 +106,7 @@ class Nephrology:
     analytes: tuple[AnalyteDefinition, ...] = NEPHROLOGY_ANALYTES
     needs: RecordNeeds = NEPHROLOGY_NEEDS
     referral_criteria: tuple[CriterionDefinition, ...] = NEPHROLOGY_CRITERIA
+    case_finding_rules: tuple[CaseFindingRule, ...] = criteria_rules(NEPHROLOGY_CRITERIA)
     advice_outcomes: tuple[str, ...] = ADVICE_OUTCOMES
     follow_up_actions: tuple[FollowUpActionDefinition, ...] = NEPHROLOGY_ACTIONS
     summary_model: type[NephrologySummary] = NephrologySummary
@@ -118,6 +122,11 @@ class Nephrology:
             equation=_settings(context).egfr_equation,
             generated_at=context.generated_at,
         )
+
+    def case_findings(
+        self, summary: SpecialtySummary, record: ClinicalRecord, context: SummaryContext
+    ) -> tuple[CaseFinding, ...]:
+        return met_referral_criteria(summary)
 
     def highlights(self, summary: SpecialtySummary) -> tuple[Highlight, ...]:
         assert isinstance(summary, NephrologySummary)

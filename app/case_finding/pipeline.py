@@ -1,0 +1,243 @@
+"""One case-finding run: export the practice's population, spill it to disk grouped by patient, and for each
+patient build the specialty's summary and ask its case-finding rules, exactly as a consultant's summary would
+be built, storing what is found.
+
+The run holds a lease on its row while it works (renewed by a heartbeat, and at each progress commit); a
+cancelled run, or one another worker has taken over, loses it and stops at once, abandoning the export. Every
+way a run can fail ends it ``failed`` with an error saying why: the export's own errors name the upstream
+and what went wrong, and the whole run is bounded by ``VCLINIC_CASE_FINDING_RUN_CEILING_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import AuditLog, AuditNote, Outcome
+from app.auth.principal import Principal, Role
+from app.case_finding.claims import ClaimedRun, RunCounts, claim_run, renew, settle
+from app.case_finding.findings import PatientFindings, count_found, resolve_unfound, store_findings
+from app.case_finding.models import RunStatus
+from app.case_finding.ports import PopulationExport
+from app.case_finding.spill import PatientSpill
+from app.records.analytes import AnalyteCatalogue
+from app.records.needs import RecordNeeds
+from app.records.normalise import normalise_record
+from app.specialties.base import SummaryContext
+from app.specialties.registry import SPECIALTIES
+from app.specialties.settings import SpecialtySettings
+from schemas.bulk import BulkExportError
+
+log = logging.getLogger("vclinic.case_finding")
+
+FINDING_OPENED_PURPOSE = "case finding raised a finding"
+
+
+def exported_types(needs: RecordNeeds) -> tuple[str, ...]:
+    """The resource types a specialty's summary reads: Patient always, so every patient is counted."""
+    types = ["Patient"]
+    if needs.results:
+        types.append("Observation")
+    if needs.conditions:
+        types.append("Condition")
+    if needs.medication_years:
+        types += ["MedicationRequest", "MedicationStatement"]
+    return tuple(types)
+
+
+@dataclass(slots=True)
+class RunProgress:
+    """What a run has done, for a caller showing it as it goes."""
+
+    phase: str = "export"
+    patients_total: int | None = None
+    patients_scanned: int = 0
+    findings: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunLimits:
+    lease: timedelta
+    max_attempts: int
+    ceiling_seconds: float
+    progress_every: int
+
+
+class RunLost(Exception):
+    """The run was cancelled, or another worker took it over: this worker must stop without writing."""
+
+
+class CaseFindingRunner:
+    def __init__(
+        self,
+        audit_log: AuditLog,
+        export: PopulationExport,
+        *,
+        catalogue: AnalyteCatalogue,
+        specialty_settings: SpecialtySettings,
+        limits: RunLimits,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._audit_log = audit_log
+        self._export = export
+        self._catalogue = catalogue
+        self._specialty_settings = specialty_settings
+        self._limits = limits
+        self._clock = clock
+
+    async def run_next(self, *, run_id: str | None = None, progress: RunProgress | None = None) -> str | None:
+        """Claims a due run (``run_id`` when given) and runs it to its end; the run's id, or None if none."""
+        async with self._audit_log.unit_of_work() as session:
+            claim = await claim_run(
+                session,
+                now=self._clock(),
+                lease=self._limits.lease,
+                max_attempts=self._limits.max_attempts,
+                run_id=run_id,
+            )
+        if claim is None:
+            return None
+        await self.execute(claim, progress or RunProgress())
+        return claim.run_id
+
+    async def execute(self, claim: ClaimedRun, progress: RunProgress) -> None:
+        lost = asyncio.Event()
+        scan = asyncio.create_task(self._bounded_scan(claim, progress))
+        heartbeat = asyncio.create_task(self._heartbeat(claim, scan, lost))
+        try:
+            await scan
+        except RunLost:
+            log.info("case-finding run %s was cancelled or taken over", claim.run_id)
+        except asyncio.CancelledError:
+            if not lost.is_set():
+                raise
+            log.info("case-finding run %s was cancelled or taken over", claim.run_id)
+        except TimeoutError:
+            ceiling = self._limits.ceiling_seconds
+            await self._fail(claim, f"the run took longer than its ceiling of {ceiling:g} s and was stopped")
+        except BulkExportError as exc:
+            await self._fail(claim, f"the practice's export failed: {exc}")
+        except ValueError as exc:
+            await self._fail(claim, str(exc))
+        except Exception as exc:
+            log.exception("case-finding run %s failed", claim.run_id)
+            await self._fail(
+                claim, f"the run failed unexpectedly ({type(exc).__name__}); see the worker's log"
+            )
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, claim: ClaimedRun, scan: asyncio.Task[None], lost: asyncio.Event) -> None:
+        interval = min(self._limits.lease.total_seconds() / 3, 5.0)
+        while not scan.done():
+            await asyncio.sleep(interval)
+            async with self._audit_log.unit_of_work() as session:
+                held = await renew(session, claim, until=self._clock() + self._limits.lease)
+            if not held:
+                lost.set()
+                scan.cancel()
+                return
+
+    async def _bounded_scan(self, claim: ClaimedRun, progress: RunProgress) -> None:
+        async with asyncio.timeout(self._limits.ceiling_seconds):
+            await self._scan(claim, progress)
+
+    async def _scan(self, claim: ClaimedRun, progress: RunProgress) -> None:
+        specialty = SPECIALTIES.get(claim.specialty)
+        if specialty is None:
+            raise ValueError(f"no specialty {claim.specialty!r} is registered")
+        with PatientSpill() as spill:
+            progress.phase = "export"
+            exported = self._export.export(claim.practice_ods, exported_types(specialty.needs))
+            async with exported as stream:
+                async for resource in stream:
+                    spill.add(resource)
+            progress.patients_total = spill.patient_count()
+            progress.phase = "rules"
+            now = self._clock()
+            context = SummaryContext(
+                today=now.date(), generated_at=now, settings=self._specialty_settings.of(specialty.code)
+            )
+            batch: list[PatientFindings] = []
+            for patient, resources in spill.patients():
+                progress.patients_scanned += 1
+                try:
+                    source = self._export.read_patient(claim.practice_ods, patient, resources)
+                except ValueError:
+                    # No NHS number: counted as scanned, but there is no one to raise a finding for.
+                    continue
+                record = normalise_record(source, self._catalogue)
+                summary = specialty.build_summary(record, context)
+                found = specialty.case_findings(summary, record, context)
+                if found:
+                    batch.append(PatientFindings(record.patient.nhs_number, record.patient.name, found))
+                if progress.patients_scanned % self._limits.progress_every == 0:
+                    await self._commit(claim, batch, progress)
+                    batch = []
+            await self._commit(claim, batch, progress, finished=True)
+            progress.phase = "done"
+
+    async def _commit(
+        self,
+        claim: ClaimedRun,
+        batch: list[PatientFindings],
+        progress: RunProgress,
+        *,
+        finished: bool = False,
+    ) -> None:
+        now = self._clock()
+        async with self._audit_log.unit_of_work() as session:
+            opened = await store_findings(session, claim, batch, now=now)
+            if finished:
+                await resolve_unfound(session, claim)
+            progress.findings = await count_found(session, claim.run_id)
+            counts = RunCounts(progress.patients_scanned, progress.findings)
+            if finished:
+                held = await settle(session, claim, status=RunStatus.DONE, now=now, counts=counts)
+            else:
+                held = await renew(session, claim, until=now + self._limits.lease, counts=counts)
+            if not held:
+                raise RunLost(claim.run_id)
+            await self._audit_opened(session, claim, opened)
+
+    async def _audit_opened(self, session: AsyncSession, claim: ClaimedRun, opened: list[str]) -> None:
+        outcomes = [
+            Outcome(
+                AuditNote(
+                    purpose=FINDING_OPENED_PURPOSE,
+                    action=f"case-finding run {claim.run_id}",
+                    nhs_number=nhs_number,
+                    specialty=claim.specialty,
+                ),
+                "success",
+                200,
+            )
+            for nhs_number in opened
+        ]
+        await self._audit_log.append_all(
+            session, principal=run_principal(claim), request_id=claim.run_id, outcomes=outcomes
+        )
+
+    async def _fail(self, claim: ClaimedRun, error: str) -> None:
+        log.warning("case-finding run %s failed: %s", claim.run_id, error)
+        async with self._audit_log.unit_of_work() as session:
+            await settle(session, claim, status=RunStatus.FAILED, now=self._clock(), error=error[:1000])
+
+
+def run_principal(claim: ClaimedRun) -> Principal:
+    """Whoever asked for the run: the findings it raises are audited in their name."""
+    role = Role(claim.requested_role)
+    return Principal(
+        sub=claim.requested_by,
+        role=role,
+        specialty=claim.specialty if role is Role.CONSULTANT else None,
+        ods=claim.practice_ods if role in (Role.GP, Role.GP_SYSTEM) else None,
+    )

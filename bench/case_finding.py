@@ -9,10 +9,11 @@ them meet every case-finding rule. A small server of its own (``bench._bulk_file
 FHIR parsing, summary, rules, findings stored in a fresh PostgreSQL database), so each size's peak memory is
 its own.
 
-The table splits the pass: ``download`` is the files fetched over HTTP alone, ``json`` the rest of the time
-the export stream took (lines split and parsed), ``spill`` resources written to and read back from disk,
-``records`` each patient's FHIR parsing, ``rules`` the summary, the rules and storing what they found. ``x
-orjson`` is the pass, and the export alone, against ``orjson.loads`` over the same lines in the same process.
+The machine is shared, so the pass's wall time (``wall s``) is shown beside its own CPU time (``cpu s``),
+and the split is in CPU seconds: ``download`` is the files fetched over HTTP alone, ``json`` the rest of
+the export stream (lines split and parsed), ``spill`` resources written to disk, ``records`` each patient's
+FHIR parsing, ``rules`` the rest (the spill read back, the summary, the rules, storing what they found).
+``x orjson`` is the pass's CPU, and the export's alone, against ``orjson.loads`` over the same lines.
 Targets: 10,000 patients in under 60 s, peak memory under 500 MB at any size, and at most 2.5x orjson.
 """
 
@@ -188,25 +189,25 @@ class _TimedExport:
 
     async def _stream(self, stream: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
         while True:
-            started = time.perf_counter()
+            started = time.process_time()
             try:
                 item = await anext(stream)
             except StopAsyncIteration:
-                self._clock.stream += time.perf_counter() - started
-                self._clock.export_ended = time.perf_counter()
+                self._clock.stream += time.process_time() - started
+                self._clock.export_ended = time.process_time()
                 return
-            self._clock.stream += time.perf_counter() - started
+            self._clock.stream += time.process_time() - started
             yield item
 
     def read_patient(
         self, practice_ods: str, patient: dict[str, Any], resources: list[dict[str, Any]]
     ) -> SourceRecord:
-        started = time.perf_counter()
+        started = time.process_time()
         try:
             record: SourceRecord = self._export.read_patient(practice_ods, patient, resources)
             return record
         finally:
-            self._clock.records += time.perf_counter() - started
+            self._clock.records += time.process_time() - started
 
 
 def _practices_toml(base_url: str) -> str:
@@ -266,9 +267,9 @@ async def _run_pass(root: Path, base_url: str, database_url: str) -> dict[str, f
                 practices=config.practices,
                 now=datetime.now(UTC),
             )
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await runner.run_next(run_id=run.id)
-        ended, cpu = time.perf_counter(), time.process_time() - cpu
+        ended, cpu_ended = time.perf_counter(), time.process_time()
         async with session_factory(engine)() as session:
             done = await session.get(CaseFindingRun, run.id)
             assert done is not None
@@ -279,35 +280,38 @@ async def _run_pass(root: Path, base_url: str, database_url: str) -> dict[str, f
         await engine.dispose()
     return {
         "seconds": ended - started,
-        "cpu": cpu,
-        "export": clock.export_ended - started,
+        "cpu": cpu_ended - cpu_started,
+        "export": clock.export_ended - cpu_started,
         "stream": clock.stream,
         "records": clock.records,
-        "after_export": ended - clock.export_ended,
+        "after_export": cpu_ended - clock.export_ended,
         "scanned": float(scanned),
         "findings": float(findings),
     }
 
 
 def _download_seconds(base_url: str, manifest: dict[str, Any]) -> float:
-    """The export's files fetched over HTTP and thrown away: the floor any pass pays."""
-    started = time.perf_counter()
+    """The CPU of fetching the export's files over HTTP and throwing them away: the floor any pass pays."""
+    started = time.process_time()
     with httpx.Client(base_url=base_url.removesuffix("/fhir"), timeout=60.0) as http:
         for file in manifest["output"]:
             with http.stream("GET", file["url"]) as response:
                 for _ in response.iter_bytes():
                     pass
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def _orjson_seconds(directory: Path, manifest: dict[str, Any]) -> float:
+    """The CPU of ``orjson.loads`` over every line, less that of reading the lines alone."""
     total = 0.0
-    for file in manifest["output"]:
-        with (directory / Path(file["url"]).name).open("rb") as lines:
-            for line in lines:
-                started = time.perf_counter()
-                orjson.loads(line)
-                total += time.perf_counter() - started
+    for parse in (False, True):
+        started = time.process_time()
+        for file in manifest["output"]:
+            with (directory / Path(file["url"]).name).open("rb") as lines:
+                for line in lines:
+                    if parse:
+                        orjson.loads(line)
+        total = time.process_time() - started - total
     return total
 
 
@@ -358,7 +362,7 @@ def _measure(patients: int, root: Path) -> _Row:
 
 def _print_table(rows: list[_Row]) -> None:
     head = (
-        f"{'patients':>9}{'resources':>11}{'gen s':>7}{'pass s':>8}{'cpu s':>7}{'download':>10}{'json':>7}"
+        f"{'patients':>9}{'resources':>11}{'gen s':>7}{'wall s':>8}{'cpu s':>7}{'download':>10}{'json':>7}"
         f"{'spill':>7}{'records':>9}{'rules':>7}{'peak MB':>9}{'findings':>10}{'orjson s':>10}"
         f"{'x orjson':>10}{'export x':>10}"
     )
@@ -373,15 +377,15 @@ def _print_table(rows: list[_Row]) -> None:
             f"{row.patients:>9,}{row.resources:>11,}{row.generate:>7.1f}{f['seconds']:>8.1f}{f['cpu']:>7.1f}"
             f"{f['download']:>10.1f}{json_seconds:>7.1f}{spill:>7.1f}{f['records']:>9.1f}{rules:>7.1f}"
             f"{f['peak_mb']:>9.0f}{int(f['findings']):>10,}{f['orjson']:>10.2f}"
-            f"{f['seconds'] / f['orjson']:>10.1f}{f['export'] / f['orjson']:>10.1f}"
+            f"{f['cpu'] / f['orjson']:>10.1f}{f['export'] / f['orjson']:>10.1f}"
         )
     print(
         f"targets: {TARGET_PATIENTS:,} patients in under {TARGET_SECONDS:g} s, peak under {TARGET_MB:g} MB, "
         f"at most {TARGET_RATIO:g}x orjson.loads over the same lines"
     )
-    print("'cpu s' is the pass's own CPU (the file server's and PostgreSQL's not counted); 'rules' includes")
-    print("the spill's read-back and storing findings; 'x orjson' is the whole pass,")
-    print("'export x' the export alone (download, parse, spill written).")
+    print("'cpu s' is the pass's own CPU (not the file server's or PostgreSQL's), split in CPU seconds from")
+    print("'download' to 'rules'; 'rules' includes the spill's read-back and storing findings; 'x orjson' is")
+    print("the whole pass's CPU, 'export x' the export's alone (download, parse, spill written).")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -78,7 +78,6 @@ async def store_findings(
             row.status == FindingStatus.DISMISSED and severity > (row.dismissed_severity or 0)
         ):
             row.status = FindingStatus.NEW.value
-            row.clinic_entry_id = None
             opened.append(patient.nhs_number)
         row.name = patient.name[:200] if patient.name else None
         row.run_id = claim.run_id

@@ -23,9 +23,12 @@ class AuditEventPublic(BaseModel):
     break_glass_reason: str | None
     access_basis: str | None = Field(
         description="`consultant-initiated` when the access rests on a clinic entry the consultant made by "
-        "NHS number, with no advice request from the practice behind it"
+        "NHS number, with no advice request from the practice behind it; `case-finding` when it rests on an "
+        "entry added from a case finding (a search of the practice's population)"
     )
-    access_reason: str | None = Field(description="The reason the consultant gave for that entry")
+    access_reason: str | None = Field(
+        description="The reason the consultant gave for that entry, or the case-finding rules that found them"
+    )
     hash: str
 
     @field_validator("occurred_at")

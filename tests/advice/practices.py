@@ -18,6 +18,7 @@ name = "Mile End Surgery"
 adapter = "fhir-r4"
 base_url = "http://127.0.0.1:9/fhir"
 delivery = "feed"
+case_finding = true
 
 [practices.{BOW}]
 name = "Bow Health Centre"

@@ -45,6 +45,7 @@ def cf_settings(settings: Settings, tmp_path: Path, demo_gp: str) -> Settings:
             "practices_file": path,
             "case_finding_progress_every": 3,
             "case_finding_run_ceiling_seconds": 20.0,
+            "case_finding_lease_seconds": 3.0,
             "upstream_timeout_seconds": 3.0,
         }
     )

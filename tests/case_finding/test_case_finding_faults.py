@@ -3,6 +3,7 @@ is bounded by the upstream timeout and the whole run by its ceiling."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -61,3 +62,27 @@ async def test_an_export_that_never_finishes_fails_at_the_runs_ceiling(
     run = (await cf_client.get(f"/v1/case-finding/runs/{run_id}", headers=bearer(admin))).json()
     assert run["status"] == "failed"
     assert "1.5 s" in run["error"]
+
+
+async def test_cancelling_a_running_run_stops_its_worker_and_deletes_the_export_job(
+    cf_app: FastAPI, cf_client: httpx.AsyncClient, identity: IdentityProvider, gp_faults: str
+) -> None:
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        await http.post(gp_faults, json={"export_polls": 10_000, "retry_after_s": 0})
+    consultant = identity.consultant()
+    run_id = (await start(cf_client, consultant)).json()["id"]
+    url = f"/v1/case-finding/runs/{run_id}"
+
+    working = asyncio.create_task(run_worker(cf_app))
+    for _ in range(200):
+        if (await cf_client.get(url, headers=bearer(consultant))).json()["status"] == "running":
+            break
+        await asyncio.sleep(0.05)
+    cancelled = await cf_client.post(f"{url}/cancel", headers=bearer(consultant))
+    assert cancelled.json()["status"] == "cancelled"
+    await asyncio.wait_for(working, timeout=10)
+
+    assert (await cf_client.get(url, headers=bearer(consultant))).json()["status"] == "cancelled"
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        jobs = (await http.get(gp_faults.replace("/_faults", "/_exports"))).json()["jobs"]
+    assert jobs[-1]["deleted"] is True

@@ -96,8 +96,11 @@ def _key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
-def prepared_writes(http: httpx.Client, identity: IdentityProvider) -> dict[str, Write]:
-    """Each JSON write by its OpenAPI name, with what it needs already done: a request, a clinic."""
+def prepared_writes(
+    http: httpx.Client, identity: IdentityProvider, *, findings: tuple[str, str]
+) -> dict[str, Write]:
+    """Each JSON write by its OpenAPI name, with what it needs already done: a request, a clinic, and two
+    case findings (``findings``: one to dismiss, one to add to a clinic)."""
     practice, consultant, admin = identity.practice(), identity.consultant(), identity.admin()
     request_body = {
         "nhs_number": MILE_END_PATIENT,
@@ -162,6 +165,24 @@ def prepared_writes(http: httpx.Client, identity: IdentityProvider) -> dict[str,
                 {"advice_request_id": for_clinic},
                 {"nhs_number": MILE_END_PATIENT, "reason": "eGFR falling on the practice's monthly search"},
             ],
+        ),
+        "POST /v1/case-finding/runs": Write(
+            "POST",
+            "/v1/case-finding/runs",
+            lambda: bearer(consultant),
+            [{"practice_ods": MILE_END, "specialty": "nephrology"}],
+        ),
+        "POST /v1/case-finding/findings/{finding_id}/dismiss": Write(
+            "POST",
+            f"/v1/case-finding/findings/{findings[0]}/dismiss",
+            lambda: bearer(consultant),
+            [{"reason": "Known to the renal team and reviewed yearly."}],
+        ),
+        "POST /v1/case-finding/findings/{finding_id}/add-to-clinic": Write(
+            "POST",
+            f"/v1/case-finding/findings/{findings[1]}/add-to-clinic",
+            lambda: bearer(consultant),
+            [{"clinic_id": clinic}],
         ),
         "PUT /v1/registrations/{nhs_number}": Write(
             "PUT",

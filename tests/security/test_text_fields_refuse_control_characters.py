@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -19,9 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.audit.service import verify_chain
+from app.case_finding.models import CaseFindingRecord, FindingStatus
 from app.core.config import Settings
 from app.main import create_app
-from tests.advice.practices import PRACTICES_TOML
+from tests.advice.practices import MILE_END, PRACTICES_TOML
 from tests.outbox.factories import sessions
 from tests.security.request_bodies import (
     FREE_FORM,
@@ -115,13 +119,35 @@ async def _chain_verdict(database_url: str, key: bytes) -> list[str]:
     return verdict.problems
 
 
+async def _two_new_findings(database_url: str) -> tuple[str, str]:
+    """Two new case findings at Mile End, as a run would leave them, for the finding writes to act on."""
+    now = datetime.now(UTC)
+    rows = [
+        CaseFindingRecord(
+            practice_ods=MILE_END,
+            specialty="nephrology",
+            nhs_number=f"{secrets.randbelow(10**10):010d}",
+            status=FindingStatus.NEW.value,
+            run_id=uuid.uuid4().hex,
+            rules=[{"code": "acr-70-or-more", "title": "ACR 70 or more", "evidence": "ACR 80 mg/mmol"}],
+            first_found_at=now,
+            last_found_at=now,
+        )
+        for _ in range(2)
+    ]
+    async with sessions(database_url) as factory, factory() as session, session.begin():
+        session.add_all(rows)
+    return rows[0].id, rows[1].id
+
+
 @pytest.mark.parametrize("write", WRITES)
 def test_every_text_field_refuses_control_characters(
     write: str, server: str, identity: IdentityProvider, settings: Settings, app_database_url: str
 ) -> None:
     fields = list(string_fields(SPEC, _operation(write)))
     with httpx.Client(base_url=server, timeout=30) as http:
-        prepared = prepared_writes(http, identity)
+        findings = asyncio.run(_two_new_findings(app_database_url))
+        prepared = prepared_writes(http, identity, findings=findings)
         assert write in prepared, f"{write} is new: teach prepared_writes a valid body for it"
         for path in fields:
             _refuses_every_spoilt_value(http, prepared[write], path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,8 +148,14 @@ class CaseFindingRunner:
                 return
 
     async def _bounded_scan(self, claim: ClaimedRun, progress: RunProgress) -> None:
-        async with asyncio.timeout(self._limits.ceiling_seconds):
-            await self._scan(claim, progress)
+        # A run allocates millions of short-lived objects; frozen, the process's long-lived ones (modules,
+        # the app) are left out of the collector's full passes, which otherwise traverse them again and again.
+        gc.freeze()
+        try:
+            async with asyncio.timeout(self._limits.ceiling_seconds):
+                await self._scan(claim, progress)
+        finally:
+            gc.unfreeze()
 
     async def _scan(self, claim: ClaimedRun, progress: RunProgress) -> None:
         specialty = SPECIALTIES.get(claim.specialty)

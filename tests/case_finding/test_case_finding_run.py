@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from adapters.demo import DEMO_PATIENTS
+from app.specialties.nephrology.plugin import NEPHROLOGY
 from tests.case_finding.case_finding_calls import every_finding, run_worker, start
 from tests.clinics.clinic_calls import opened
 from tests.support.identity import IdentityProvider, bearer
@@ -31,7 +32,9 @@ async def test_a_run_scans_every_patient_and_finds_met_criteria_with_the_summary
     assert run["findings_count"] == len(found) > 0
     assert len({f["nhs_number"] for f in found}) == len(found)
 
-    finding = found[0]
+    criteria = {criterion.code for criterion in NEPHROLOGY.referral_criteria}
+    # A finding resting on a met referral criterion, whose evidence the summary must repeat word for word.
+    finding = next(f for f in found if any(rule["code"] in criteria for rule in f["rules"]))
     clinic_id = await opened(cf_client, identity.admin(), specialty="nephrology")
     added = await cf_client.post(
         f"/v1/case-finding/findings/{finding['id']}/add-to-clinic",

@@ -87,10 +87,17 @@ async def verify_chain(session: AsyncSession, key: bytes, *, batch: int = 5000) 
     An edited event fails its own HMAC, sealed or not. A deleted, added or moved sealed event changes its
     batch's count or digest; a deleted or moved batch breaks the link of the batch after it; deleting the
     newest batches leaves the signed head ahead of the chain. A deleted unsealed event leaves no trace.
+
+    The head is read first, and checked against the batches it records: the sealer may commit more batches
+    while the walk runs. Those are checked like any other; they are a finding only if the head, read again
+    at the end, still does not cover them.
     """
     walk = _Walk(key)
     events = _Events(session, batch)
+    head = await _head(session)
+    recorded = head.length if head is not None else 0
     previous_hash, sealed, batches, last_sealed_id = GENESIS_HASH, 0, 0, 0
+    at_head: tuple[int, str] | None = (0, GENESIS_HASH) if recorded == 0 else None
     async for sealed_batch in _batches_in_seal_order(session):
         if sealed_batch.previous_hash != previous_hash:
             walk.problems.append(
@@ -104,16 +111,20 @@ async def verify_chain(session: AsyncSession, key: bytes, *, batch: int = 5000) 
         sealed += sealed_batch.event_count
         batches += 1
         last_sealed_id = max(last_sealed_id, sealed_batch.last_event_id)
+        if at_head is None and sealed >= recorded:
+            at_head = (sealed, previous_hash)
     unsealed, oldest = 0, None
     while (event := await events.peek()) is not None:
         events.take()
         walk.check_event(event)
         unsealed += 1
         oldest = event.occurred_at if oldest is None else min(oldest, event.occurred_at)
-    head = (
-        await session.execute(select(AuditChainHead).where(col(AuditChainHead.id) == 1))
-    ).scalar_one_or_none()
-    walk.problems.extend(_head_problems(head, sealed, previous_hash, key))
+    head_sealed, head_hash = at_head if at_head is not None else (sealed, previous_hash)
+    walk.problems.extend(_head_problems(head, head_sealed, head_hash, key))
+    if sealed > head_sealed and ((now := await _head(session)) is None or now.length < sealed):
+        walk.problems.append(
+            f"batches seal {sealed} events but the signed head covers {head_sealed}: the head was rolled back"
+        )
     return ChainVerdict(
         intact=not walk.problems,
         events=walk.events,
@@ -122,6 +133,13 @@ async def verify_chain(session: AsyncSession, key: bytes, *, batch: int = 5000) 
         unsealed=unsealed,
         oldest_unsealed_at=oldest,
     )
+
+
+async def _head(session: AsyncSession) -> AuditChainHead | None:
+    query = select(AuditChainHead).where(col(AuditChainHead.id) == 1)
+    # Read afresh each time: the sealer moves the head while a walk runs.
+    found = await session.execute(query.execution_options(populate_existing=True))
+    return found.scalar_one_or_none()
 
 
 async def _check_batch_events(sealed_batch: AuditBatch, events: _Events, walk: _Walk) -> None:

@@ -240,3 +240,61 @@ async def test_concurrent_accesses_keep_one_unbroken_chain(
     assert verdict.events == 12
     assert await app.state.audit_sealer.seal_round() == 12
     assert (await _verdict(app, settings)).unsealed == 0
+
+
+async def _head_row(app: FastAPI) -> dict[str, object]:
+    async with app.state.engine.connect() as connection:
+        found = await connection.execute(text("SELECT length, last_hash, signature FROM audit_chain_head"))
+        row = found.one()
+    return dict(row._mapping)
+
+
+async def _set_head(app: FastAPI, head: dict[str, object]) -> None:
+    async with app.state.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE audit_chain_head SET length = :length, last_hash = :last_hash, signature = :signature"
+            ),
+            head,
+        )
+
+
+async def test_a_batch_sealed_while_the_walk_runs_is_no_finding(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, settings: Settings
+) -> None:
+    sealer: AuditSealer = app.state.audit_sealer
+    await _chain_of(app, 2, client, identity)
+    assert await sealer.seal_round() == 2
+    head_before = await _head_row(app)
+    await _chain_of(app, 2, client, identity)
+    await sealer.seal_round()
+    head_after = await _head_row(app)
+    # The walk reads the head as it stood before the second seal committed, and again once it has.
+    await _set_head(app, head_before)
+    reads = iter([head_before, head_after])
+    async with app.state.session_factory() as session:
+        real_execute = session.execute
+
+        async def execute(statement: object, *args: object, **kwargs: object) -> object:
+            if "audit_chain_head" in str(statement):
+                await _set_head(app, next(reads, head_after))
+            return await real_execute(statement, *args, **kwargs)  # type: ignore[arg-type]
+
+        session.execute = execute  # type: ignore[method-assign]
+        verdict = await verify_chain(session, settings.audit_key.get_secret_value().encode())
+    assert verdict.intact, verdict.problems
+
+
+async def test_a_head_rolled_back_behind_its_batches_is_detected(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, settings: Settings
+) -> None:
+    sealer: AuditSealer = app.state.audit_sealer
+    await _chain_of(app, 2, client, identity)
+    assert await sealer.seal_round() == 2
+    head_before = await _head_row(app)
+    await _chain_of(app, 2, client, identity)
+    await sealer.seal_round()
+    await _set_head(app, head_before)
+    verdict = await _verdict(app, settings)
+    assert not verdict.intact
+    assert any("the head was rolled back" in problem for problem in verdict.problems)

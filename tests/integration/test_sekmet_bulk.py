@@ -11,11 +11,6 @@ tier fails under CI (``CI=true``) and is skipped elsewhere.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -32,6 +27,7 @@ from adapters.demo.generator import patient_resources
 from adapters.demo.practice import ALL_STORIES
 from schemas.bulk import BulkCodeFilter, BulkExportProgress, BulkExportRequest
 from schemas.clinical import LOINC, SNOMED
+from tests.support.sekmet import running_sekmet
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +37,6 @@ SYNTHEA = (
     / "synthea-r4"
     / "Isaiah_Schaden_b6b36717-6ad2-433d-bf5c-6c77bc2fcd96.json"
 )
-STARTUP_SECONDS = 60.0
 SETTINGS = "simulator:\n  enabled: false\n  delay_seconds: 0.1\nlog_inbound: false\n"
 TYPES = ("Patient", "Observation", "Condition", "MedicationRequest")
 CODES = (
@@ -54,67 +49,11 @@ CODES = (
 TIMING = BulkTiming(request_seconds=30.0, ceiling_seconds=120.0, first_poll_delay=0.1, max_poll_delay=0.5)
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the sekmet FHIR server is required under CI: {reason}")
-    pytest.skip(f"the sekmet FHIR server is not available: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _started(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            _unavailable(f"it exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base_url}/metadata", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    _unavailable(f"it did not answer within {STARTUP_SECONDS:g} s")
-
-
 @pytest.fixture(scope="module")
 def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server's FHIR base URL, serving an empty store in a temporary directory."""
-    executable = Path(sys.executable).with_name("sekmet")
-    if not executable.exists():
-        _unavailable(f"{executable} is not installed")
-    workdir = tmp_path_factory.mktemp("sekmet-bulk")
-    (workdir / "settings.yaml").write_text(SETTINGS)
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}/fhir"
-    environment = os.environ | {
-        "SEKMET_CONFIG": str(workdir / "settings.yaml"),
-        "SEKMET_DB": str(workdir / "sekmet.db"),
-        "SEKMET_BASE_URL": base_url,
-    }
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _started(process, base_url, log)
+    with running_sekmet(tmp_path_factory.mktemp("sekmet-bulk"), SETTINGS) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _post(base_url: str, bundle: dict[str, Any]) -> None:

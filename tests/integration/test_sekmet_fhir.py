@@ -7,11 +7,6 @@ tier fails under CI (``CI=true``) and is skipped elsewhere.
 from __future__ import annotations
 
 import copy
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -24,6 +19,7 @@ import pytest
 from adapters.errors import PatientNotFound
 from adapters.fhir_r4 import FhirR4Source
 from schemas.clinical import LOINC, NHS_NUMBER_SYSTEM, SNOMED, Coding, ObservationQuery, RecordQuery, Sex
+from tests.support.sekmet import running_sekmet
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +30,6 @@ SYNTHEA = (
     / "Isaiah_Schaden_b6b36717-6ad2-433d-bf5c-6c77bc2fcd96.json"
 )
 NHS = "9434765919"
-STARTUP_SECONDS = 60.0
-# The simulator would answer each loaded MedicationRequest with dispenses of its own; the traffic log is not
-# needed. Inbound validation stays on, so the bundle is checked as any client's would be.
-SETTINGS = "simulator:\n  enabled: false\nlog_inbound: false\n"
-
 EGFR = ObservationQuery("egfr", (Coding(SNOMED, "1011481000000105"), Coding(LOINC, "33914-3")))
 CREATININE = ObservationQuery("creatinine", (Coding(LOINC, "2160-0"), Coding(LOINC, "38483-4")))
 ACR = ObservationQuery("acr", (Coding(LOINC, "14959-1"),))
@@ -46,71 +37,11 @@ BLOOD_PRESSURE = ObservationQuery("blood-pressure", (Coding(LOINC, "55284-4"), C
 QUERY = RecordQuery(observations=(EGFR, CREATININE, ACR, BLOOD_PRESSURE))
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the sekmet FHIR server is required under CI: {reason}")
-    pytest.skip(f"the sekmet FHIR server is not available: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            _unavailable(f"it exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base_url}/metadata", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    _unavailable(f"it did not answer within {STARTUP_SECONDS:g} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server's FHIR base URL, serving an empty store in a temporary directory."""
-    executable = Path(sys.executable).with_name("sekmet")
-    if not executable.exists():
-        _unavailable(f"{executable} is not installed")
-    workdir = tmp_path_factory.mktemp("sekmet")
-    (workdir / "settings.yaml").write_text(SETTINGS)
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}/fhir"
-    environment = os.environ | {
-        "SEKMET_CONFIG": str(workdir / "settings.yaml"),
-        "SEKMET_DB": str(workdir / "sekmet.db"),
-        "SEKMET_BASE_URL": base_url,
-    }
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(process, base_url, log)
+    with running_sekmet(tmp_path_factory.mktemp("sekmet")) as base_url:
         yield base_url
-    finally:
-        _stop(process)
 
 
 def _synthea_bundle() -> dict[str, Any]:

@@ -8,11 +8,6 @@ in a temporary directory. If it cannot start, the tier fails under CI (``CI=true
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,11 +26,10 @@ from schemas.clinical import LOINC, SNOMED
 from tests.support import fhir_factory as fhir
 from tests.support.identity import IdentityProvider, bearer
 from tests.support.practices import practices_file
+from tests.support.sekmet import running_sekmet
 
 pytestmark = pytest.mark.integration
 
-STARTUP_SECONDS = 60.0
-SETTINGS = "simulator:\n  enabled: false\nlog_inbound: false\n"
 CLINIC_DAY = datetime(2024, 9, 1, 9, 0, tzinfo=UTC)
 BREAK_GLASS = {"X-Break-Glass-Reason": "test of each specialty through a FHIR server"}
 PRACTICE = "A11111"
@@ -144,42 +138,6 @@ PATIENTS = {
 }
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the sekmet FHIR server is required under CI: {reason}")
-    pytest.skip(f"the sekmet FHIR server is not available: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            _unavailable(f"it exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base_url}/metadata", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    _unavailable(f"it did not answer within {STARTUP_SECONDS:g} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 def _twin(twins: Twins, coding: str) -> list[dict[str, Any]]:
     """The twin's resources, ids made unique to the patient so every twin shares the one server."""
     nhs_number = PATIENTS[(twins.specialty, coding)]
@@ -210,29 +168,7 @@ def _twin(twins: Twins, coding: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server's FHIR base URL, holding every specialty's UK and US twins."""
-    executable = Path(sys.executable).with_name("sekmet")
-    if not executable.exists():
-        _unavailable(f"{executable} is not installed")
-    workdir = tmp_path_factory.mktemp("sekmet-specialties")
-    (workdir / "settings.yaml").write_text(SETTINGS)
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}/fhir"
-    environment = os.environ | {
-        "SEKMET_CONFIG": str(workdir / "settings.yaml"),
-        "SEKMET_DB": str(workdir / "sekmet.db"),
-        "SEKMET_BASE_URL": base_url,
-    }
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(executable), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(process, base_url, log)
+    with running_sekmet(tmp_path_factory.mktemp("sekmet-specialties")) as base_url:
         resources = [r for twins in SPECIALTIES for coding in ("uk", "us") for r in _twin(twins, coding)]
         entries = [
             {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
@@ -246,8 +182,6 @@ def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         assert response.status_code == 200, response.text[:2000]
         yield base_url
-    finally:
-        _stop(process)
 
 
 @asynccontextmanager

@@ -11,6 +11,9 @@ import httpx
 from fastapi import FastAPI
 
 from app.advice.router import router as advice_router
+from app.attachments.router import router as attachments_router
+from app.attachments.router import upload_body_bounds
+from app.attachments.scanning import scanner_from
 from app.audit.middleware import AuditMiddleware
 from app.audit.router import router as audit_router
 from app.audit.sealer import AuditSealer
@@ -40,6 +43,7 @@ from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from app.specialties.router import specialties_router
 from app.specialties.settings import load_specialty_settings
 from app.web.demo_seed import seed_demo_clinics
+from app.web.new_advice_request import form_body_bounds
 from app.web.setup import install_web
 
 
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.clock = utc_now
+    app.state.virus_scanner = scanner_from(settings)
     install_error_handlers(app)
     app.add_middleware(AddressTextMiddleware)
     app.add_middleware(AuditMiddleware)
@@ -124,6 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestLimitsMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_header_bytes=settings.max_header_bytes,
+        larger_bodies=[
+            *upload_body_bounds(settings.attachment_max_bytes),
+            *form_body_bounds(settings.attachment_max_bytes),
+        ],
     )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
@@ -131,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(specialties_router())
     app.include_router(registrations_router)
     app.include_router(advice_router)
+    app.include_router(attachments_router)
     app.include_router(clinics_router)
     app.include_router(outbox_router)
     app.include_router(case_finding_router)

@@ -1,6 +1,7 @@
 """Every table model, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.advice import models as advice_models
+from app.attachments import models as attachment_models
 from app.audit import models as audit_models
 from app.case_finding import models as case_finding_models
 from app.clinics import models as clinic_models
@@ -9,6 +10,7 @@ from app.records import registry as registration_models
 
 TABLE_MODULES = (
     advice_models,
+    attachment_models,
     audit_models,
     case_finding_models,
     clinic_models,

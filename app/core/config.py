@@ -121,6 +121,17 @@ class Settings(BaseSettings):
         ge=1024,
         description="The largest request body accepted; larger ones get 413 before they are read",
     )
+    attachment_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        le=50 * 1024 * 1024,
+        description="The largest attachment (PDF, PNG or JPEG) a practice may add to an advice request",
+    )
+    attachment_scan_command: str | None = Field(
+        default=None,
+        description="A virus scanner reading the file on stdin, exit 0 clean, 1 infected (clamdscan -)",
+    )
+    attachment_scan_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     max_header_bytes: int = Field(
         default=16 * 1024,
         ge=4096,

@@ -8,6 +8,9 @@ chunk past the bound. Pure ASGI rather than ``BaseHTTPMiddleware``, which would 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,10 +45,27 @@ def declared_length(scope: Scope) -> int | None:
 
 
 class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int) -> None:
+    """``larger_bodies`` raises the body bound for the POSTs to paths that match, such as file uploads."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_header_bytes: int,
+        larger_bodies: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_header_bytes = max_header_bytes
+        self.larger_bodies = tuple(larger_bodies)
+
+    def body_bound(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            for pattern, bound in self.larger_bodies:
+                if pattern.fullmatch(scope["path"]):
+                    return max(bound, self.max_body_bytes)
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,13 +77,14 @@ class RequestLimitsMiddleware:
                 431, "Request header fields too large", "headers-too-large", detail, Request(scope)
             )(scope, receive, send)
             return
+        bound = self.body_bound(scope)
         length = declared_length(scope)
-        if length is not None and length > self.max_body_bytes:
-            await self._refuse_body(scope, receive, send)
+        if length is not None and length > bound:
+            await self._refuse_body(scope, receive, send, bound)
             return
-        await self._call_counting_body(scope, receive, send)
+        await self._call_counting_body(scope, receive, send, bound)
 
-    async def _call_counting_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _call_counting_body(self, scope: Scope, receive: Receive, send: Send, bound: int) -> None:
         received = 0
         response_started = False
 
@@ -72,8 +93,8 @@ class RequestLimitsMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise ContentTooLarge(self.max_body_bytes)
+                if received > bound:
+                    raise ContentTooLarge(bound)
             return message
 
         async def send_noting_start(message: Message) -> None:
@@ -88,14 +109,14 @@ class RequestLimitsMiddleware:
             # started there is nothing more to say, and the connection is closed by the server.
             if response_started:
                 raise
-            await self._refuse_body(scope, receive, send)
+            await self._refuse_body(scope, receive, send, bound)
 
-    async def _refuse_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse_body(self, scope: Scope, receive: Receive, send: Send, bound: int) -> None:
         await problem_response(
             413,
             "Content too large",
             "content-too-large",
-            _too_large_detail(self.max_body_bytes),
+            _too_large_detail(bound),
             Request(scope),
         )(scope, receive, send)
 

@@ -73,7 +73,7 @@ DEMO_CONSULTANTS = demo_consultants()
 
 @dataclass(frozen=True, slots=True)
 class DemoGp:
-    """A GP of the demo practice: signs in to that practice's register view and nothing else."""
+    """A GP of the demo practice: signs in to that practice's own pages and nothing else."""
 
     sub: str
     name: str

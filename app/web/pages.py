@@ -22,6 +22,7 @@ from app.advice.models import AdviceRequest
 from app.advice.public import response_public, summary_public
 from app.advice.responses import practice_today
 from app.advice.service import list_advice_requests, responses_of
+from app.attachments.service import attachment_public, attachments_of
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.clinics.audit import WORKLIST_PURPOSE, audited_worklist_rows
@@ -44,6 +45,7 @@ from app.web.templating import render
 from app.web.worklist_view import row_state
 from schemas.advice import AdviceRecommendation
 from schemas.api.advice import AdviceRequestSummary, AdviceResponsePublic, AdviceStatus
+from schemas.api.attachments import AttachmentPublic
 from schemas.api.outbox import DeliveryStatusPublic
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
@@ -61,6 +63,7 @@ class AdviceHistory:
     context: dict[str, Any] | None
     responses: list[AdviceResponsePublic]
     delivery: list[DeliveryStatusPublic]
+    attachments: list[AttachmentPublic]
 
 
 @router.get("/")
@@ -195,6 +198,7 @@ async def _advice_history(
             advice_request.context,
             [response_public(r) for r in await responses_of(session, advice_request.id)],
             await delivery_status_for(session, advice_request.id),
+            [attachment_public(a) for a in await attachments_of(session, advice_request.id)],
         )
         for advice_request in requests
     ]

@@ -1,6 +1,6 @@
 """The session: the identity provider's token in an HttpOnly cookie, and who may use pages.
 
-Consultants use the clinic pages; a practice's GPs sign in only to their own practice's register view. A
+Consultants use the clinic pages; a practice's GPs sign in only to their own practice's pages. A
 practice's systems (``gp-system``) call the API and never sign in to pages.
 """
 
@@ -67,9 +67,9 @@ def require_page_user(principal: Principal) -> Principal:
 
 
 def home_of(principal: Principal) -> str:
-    """Where a person lands once signed in: a consultant's clinics, a GP's own practice register."""
+    """Where a person lands once signed in: a consultant's clinics, a GP's own practice page."""
     if principal.role is Role.GP:
-        return f"/practices/{principal.ods}/register"
+        return f"/practices/{principal.ods}"
     return "/"
 
 
@@ -79,7 +79,7 @@ async def page_user(principal: PrincipalDep) -> Principal:
 
 async def page_gp(principal: PrincipalDep) -> Principal:
     if principal.role is not Role.GP:
-        raise Forbidden("the practice register view is for the practice's own GPs")
+        raise Forbidden("the practice's pages are for the practice's own GPs")
     return principal
 
 

@@ -165,7 +165,7 @@ async def test_a_gp_sees_only_their_own_practices_register_with_coding_gaps_firs
     async with _signed_in(searched_app, identity.practice("B22222", role="gp", sub="gp-2")) as other_gp:
         refused = await other_gp.get(f"/practices/{PRACTICE}/register")
     assert home.status_code == 303
-    assert home.headers["location"] == f"/practices/{PRACTICE}/register"
+    assert home.headers["location"] == f"/practices/{PRACTICE}"
     assert register.status_code == 200, register.text
     text = register.text
     assert text.index("Coding gaps you can fix") < text.index('id="specialty-nephrology"')

@@ -17,7 +17,7 @@ from app.core.deps import SESSION_COOKIE
 from tests.advice.advice_calls import answered, read, submitted
 from tests.attachments.files import GIF, PDF, infected_pdf, scanner_command
 from tests.support.identity import IdentityProvider, bearer
-from tests.web.conftest import csrf_token_in
+from tests.web.conftest import DemoClinic, csrf_token_in
 
 PRACTICE = DEMO_PRACTICE_ODS
 HELEN_BAKER = "9990001154"
@@ -228,3 +228,29 @@ async def test_a_patient_of_another_practice_cannot_be_previewed(gp: httpx.Async
     refused = await _preview(gp, nhs_number="9434765919")
     assert refused.status_code == 404
     assert "registered practice is not known" in refused.text
+
+
+async def test_the_consultant_sees_the_practices_attachments_on_the_patient_page(
+    client: httpx.AsyncClient,
+    consultant: httpx.AsyncClient,
+    demo_clinic: DemoClinic,
+    identity: IdentityProvider,
+) -> None:
+    entry = next(e for e in await demo_clinic.worklist(client) if e.get("advice_request_id"))
+    request_id, nhs_number = str(entry["advice_request_id"]), str(entry["nhs_number"])
+    headers = {
+        **bearer(identity.practice(PRACTICE)),
+        "Content-Type": "application/pdf",
+        "Idempotency-Key": "k1",
+    }
+    posted = await client.post(
+        f"/v1/advice-requests/{request_id}/attachments?filename=clinic-letter.pdf",
+        content=PDF,
+        headers=headers,
+    )
+    assert posted.status_code == 201, posted.text
+    page = await consultant.get(f"/clinics/{demo_clinic.id}/patients/{nhs_number}")
+    assert page.status_code == 200
+    assert f'href="{posted.headers["location"]}">clinic-letter.pdf</a>' in page.text
+    file = await consultant.get(posted.headers["location"])
+    assert file.content == PDF

@@ -6,15 +6,17 @@ A specialty's ``build_summary`` calls ``envelope`` for the fields every summary 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from app.records.medicine_courses import MedicineCourse, medicine_courses
 from app.records.value_sets import SNOMED_SYSTEMS
 from app.specialties.base import SummaryContext
 from schemas.api.summary import (
     ConditionEntry,
     CriterionResult,
+    DoseChange,
     MedicationPublic,
     ResultValue,
     SummaryPatient,
@@ -76,6 +78,29 @@ def medication_public(medication: Medication, classes: Iterable[str]) -> Medicat
         status=medication.status,
         start_date=medication.authored_on,
     )
+
+
+def course_public(course: MedicineCourse, classes: Iterable[str]) -> MedicationPublic:
+    """A course of a medicine as its latest request names it, from its start, with its changes of dose."""
+    latest = course.latest
+    return MedicationPublic(
+        name=latest.name,
+        classes=list(classes),
+        status=latest.status,
+        start_date=course.start_date,
+        dose_changes=[
+            DoseChange(date=step.on, dosage=step.dose, previous_dosage=step.previous)
+            for step in course.dose_changes
+        ],
+    )
+
+
+def medicines_public(
+    medications: Sequence[Medication], classes_of: Callable[[Medication], Iterable[str]]
+) -> list[MedicationPublic]:
+    """The record's medicines, one per course (see ``app.records.medicine_courses``), each with the classes
+    ``classes_of`` finds in its latest request."""
+    return [course_public(course, classes_of(course.latest)) for course in medicine_courses(medications)]
 
 
 def latest_results(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str, ResultValue | None]:

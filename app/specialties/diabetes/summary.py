@@ -16,7 +16,7 @@ from app.specialties.diabetes.facts import DiabetesFacts, Reading
 from app.specialties.diabetes.glycaemia import DayResult, GlycaemicPicture, glycaemic_picture
 from app.specialties.diabetes.record_facts import diabetes_facts, medicine_fact
 from app.specialties.diabetes.units import hba1c_percent_from_mmol_mol
-from app.specialties.envelope import envelope, medication_public
+from app.specialties.envelope import envelope, medicines_public
 from schemas.api.summary import (
     CriterionResult,
     CriterionStatus,
@@ -93,7 +93,7 @@ def build_diabetes_summary(record: ClinicalRecord, *, today: date, generated_at:
         )
         for o in outcomes
     ]
-    medicines = [medication_public(m, medicine_fact(m).classes) for m in record.medications]
+    medicines = medicines_public(record.medications, lambda m: medicine_fact(m).classes)
     context = SummaryContext(today=today, generated_at=generated_at)
     # The series are the glycaemic picture's, one HbA1c a day in mmol/mol, not the record's reported results.
     series = {

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from app.records.analytes import AnalyteDefinition, PlausibleRange, UnitConversion
-from app.records.needs import RecordNeeds, ResultNeed
+from app.records.needs import MEDICINE_HISTORY_YEARS, RecordNeeds, ResultNeed
 from app.specialties.analytes import CREATININE, EGFR, HAEMOGLOBIN, POTASSIUM
 from app.specialties.base import (
     CaseFinding,
@@ -24,7 +24,7 @@ from app.specialties.base import (
     ThresholdBand,
 )
 from app.specialties.case_finding import criteria_rules, met_referral_criteria
-from app.specialties.envelope import age_on, envelope, medication_public
+from app.specialties.envelope import age_on, envelope, medicines_public
 from app.specialties.heart_failure import rules as r
 from app.specialties.heart_failure.case_finding import (
     SUSPECTED_HEART_FAILURE_NOT_CODED,
@@ -66,7 +66,7 @@ CRITERIA = tuple(
     ]
 )
 CODES = tuple(a.code for a in ANALYTES)
-NEEDS = RecordNeeds(tuple(map(ResultNeed, CODES)), medication_years=1)
+NEEDS = RecordNeeds(tuple(map(ResultNeed, CODES)), medication_years=MEDICINE_HISTORY_YEARS)
 TITLES = {c.code: c.title for c in CRITERIA}
 # ThresholdBand's high end is exclusive; NICE's six weeks includes 2000, so its band ends just above it.
 ABOVE_2000 = math.nextafter(2000.0, math.inf)
@@ -157,10 +157,7 @@ class HeartFailure:
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> HeartFailureSummary:
         facts = facts_from_record(record, context.today)
         criteria = [s.CriterionResult(title=TITLES[c.code], **asdict(c)) for c in r.referral_criteria(facts)]
-        medicines = [
-            medication_public(m, sorted(f.classes))
-            for m, f in zip(record.medications, facts.medicines, strict=True)
-        ]
+        medicines = medicines_public(record.medications, lambda m: sorted(_classes(m.codings, m.name)))
         missing = r.missing_attachments(facts)
         return HeartFailureSummary(
             **envelope(

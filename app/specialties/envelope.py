@@ -113,6 +113,11 @@ def result_series(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str, 
     return {analyte: [result_value(m) for m in record.series(analyte)] for analyte in analytes}
 
 
+def latest_day(record: ClinicalRecord, *analytes: str) -> date | None:
+    """The day of the latest result of any of ``analytes`` (a panel's parts), None when there is none."""
+    return max((m.taken_at.date() for a in analytes for m in record.series(a)), default=None)
+
+
 def envelope(
     record: ClinicalRecord,
     context: SummaryContext,

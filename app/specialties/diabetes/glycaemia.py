@@ -25,7 +25,7 @@ from app.specialties.diabetes.units import (
     hba1c_percent_from_mmol_mol,
     lab_rounded_hba1c,
 )
-from app.specialties.outcomes import months_before
+from app.specialties.outcomes import highest_possible, lowest_possible, months_before
 
 WINDOW_MONTHS = 12
 """Every criterion reads the latest result in the 12 months up to today (QOF's "preceding 12 months")."""
@@ -41,14 +41,10 @@ class DayResult:
     shown: str
 
     def lowest(self) -> float:
-        if self.comparator in (None, ">="):
-            return self.value
-        return math.nextafter(self.value, math.inf) if self.comparator == ">" else 0.0
+        return lowest_possible(self.value, self.comparator)
 
     def highest(self) -> float:
-        if self.comparator in (None, "<="):
-            return self.value
-        return math.nextafter(self.value, -math.inf) if self.comparator == "<" else math.inf
+        return highest_possible(self.value, self.comparator)
 
     def at_least(self, threshold: float) -> bool | None:
         """Whether the result is ``threshold`` or more; None when a censored result leaves it open."""

@@ -24,13 +24,14 @@ from app.specialties.base import (
     ThresholdBand,
 )
 from app.specialties.case_finding import criteria_rules, met_referral_criteria
-from app.specialties.envelope import age_on, envelope, medicines_public
+from app.specialties.envelope import age_on, envelope, latest_day, medicines_public
 from app.specialties.heart_failure import rules as r
 from app.specialties.heart_failure.case_finding import (
     SUSPECTED_HEART_FAILURE_NOT_CODED,
     suspected_heart_failure,
 )
 from app.specialties.heart_failure.value_sets import value_set
+from app.specialties.value_sets import coded_onsets, matching
 from schemas.api import summary as s
 from schemas.clinical import ClinicalRecord, Coding, Sex
 
@@ -99,13 +100,7 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
             replace(x, value=round(x.value / factor, 6)) if x.unit == "pmol/L" else x for x in found if x
         )
 
-    def last(*analytes: str) -> date | None:
-        return max((m.taken_at.date() for a in analytes for m in record.series(a)), default=None)
-
-    conditions: dict[str, date | None] = {}
-    for name in CONDITIONS:
-        for c in (c for c in record.conditions if value_set(name).matches(c.codings, c.display or "")):
-            conditions[name] = max((d for d in (conditions.get(name), c.onset) if d), default=None)
+    conditions = coded_onsets(record.conditions, CONDITIONS, value_set)
     medicines = tuple(
         r.Medicine(m.name, _classes(m.codings, m.name), m.authored_on, m.status == "active")
         for m in record.medications
@@ -118,8 +113,8 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
         (bmi[-1].taken_at.date(), bmi[-1].value) if bmi else None,
         medicines,
         conditions,
-        last("haemoglobin"),
-        last("creatinine", "egfr", "potassium"),
+        latest_day(record, "haemoglobin"),
+        latest_day(record, "creatinine", "egfr", "potassium"),
         None if birth is None else age_on(birth, today),
         record.patient.sex is Sex.FEMALE,
         record.complete,
@@ -127,7 +122,7 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
 
 
 def _classes(codings: tuple[Coding, ...], name: str) -> frozenset[str]:
-    return frozenset(c for c in MEDICINE_CLASSES if value_set(f"medicine-{c}").matches(codings, name))
+    return matching(MEDICINE_CLASSES, lambda c: value_set(f"medicine-{c}"), codings, name)
 
 
 @dataclass(frozen=True)

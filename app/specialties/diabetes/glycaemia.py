@@ -65,30 +65,31 @@ def _hba1c_text(mmol_mol: float, comparator: str | None, percent_reported: float
     return f"{ifcc} ({hba1c_percent_from_mmol_mol(mmol_mol):.1f}%)"
 
 
-def _one_day(day: date, readings: Sequence[Reading]) -> DayResult:
-    ifcc = [r for r in readings if (r.unit or "").strip().lower() in HBA1C_MMOL_MOL_UNITS]
-    chosen = ifcc or list(readings)
-    exact = [r for r in chosen if r.comparator is None]
+def _one_day(day: date, readings: Sequence[tuple[Reading, int]]) -> DayResult:
+    """The day's readings, each with its whole mmol/mol: the IFCC results if any, else the % results."""
+    ifcc = [pair for pair in readings if (pair[0].unit or "").strip().lower() in HBA1C_MMOL_MOL_UNITS]
+    chosen = ifcc or readings
+    exact = [pair for pair in chosen if pair[0].comparator is None]
     if exact:
-        values = [hba1c_mmol_mol(r.value, r.unit) or 0 for r in exact]
-        value = lab_rounded_hba1c(math.fsum(values) / len(values))
-        percent = exact[-1].value if not ifcc and len(exact) == 1 else None
+        values = [mmol_mol for _, mmol_mol in exact]
+        value = values[0] if len(values) == 1 else lab_rounded_hba1c(math.fsum(values) / len(values))
+        percent = exact[-1][0].value if not ifcc and len(exact) == 1 else None
         return DayResult(day, value, None, _hba1c_text(value, None, percent))
-    last = chosen[-1]
-    value = hba1c_mmol_mol(last.value, last.unit) or 0
+    last, value = chosen[-1]
     percent = last.value if not ifcc else None
     return DayResult(day, value, last.comparator, _hba1c_text(value, last.comparator, percent))
 
 
 def daily_hba1c(readings: Iterable[Reading], today: date) -> tuple[list[DayResult], list[Reading]]:
     """One HbA1c a day up to today, oldest first, and the readings refused for a missing or unknown unit."""
-    by_day: dict[date, list[Reading]] = {}
+    by_day: dict[date, list[tuple[Reading, int]]] = {}
     refused: list[Reading] = []
     for reading in readings:
-        if hba1c_mmol_mol(reading.value, reading.unit) is None:
+        mmol_mol = hba1c_mmol_mol(reading.value, reading.unit)  # converted once: Decimal rounding is slow
+        if mmol_mol is None:
             refused.append(reading)
         elif reading.day <= today:
-            by_day.setdefault(reading.day, []).append(reading)
+            by_day.setdefault(reading.day, []).append((reading, mmol_mol))
     return [_one_day(day, by_day[day]) for day in sorted(by_day)], refused
 
 

@@ -80,7 +80,7 @@ def build_diabetes_summary(record: ClinicalRecord, *, today: date, generated_at:
     """The diabetes summary of ``record`` on ``today``."""
     facts = diabetes_facts(record, today=today)
     picture = glycaemic_picture(facts)
-    outcomes = diabetes_criteria(facts)
+    outcomes = diabetes_criteria(facts, picture)
     target, why = individual_target(picture) if picture.diabetes else (None, None)
     latest = picture.hba1c[-1] if picture.hba1c else None
     criteria = [

@@ -13,9 +13,11 @@ from typing import Any
 from app.records.medicine_courses import MedicineCourse, medicine_courses
 from app.records.value_sets import SNOMED_SYSTEMS
 from app.specialties.base import SummaryContext
+from app.specialties.outcomes import CriterionOutcome
 from schemas.api.summary import (
     ConditionEntry,
     CriterionResult,
+    CriterionStatus,
     DoseChange,
     MedicationPublic,
     ResultValue,
@@ -111,6 +113,17 @@ def latest_results(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str,
 def result_series(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str, list[ResultValue]]:
     """Every result of each analyte, oldest first."""
     return {analyte: [result_value(m) for m in record.series(analyte)] for analyte in analytes}
+
+
+def criterion_result(outcome: CriterionOutcome) -> CriterionResult:
+    """A rule's outcome as the summary reports it."""
+    return CriterionResult(
+        code=outcome.code,
+        title=outcome.title,
+        status=CriterionStatus(outcome.status),
+        evidence=outcome.evidence,
+        urgency=outcome.urgency,
+    )
 
 
 def latest_day(record: ClinicalRecord, *analytes: str) -> date | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -14,6 +15,8 @@ from adapters.mock_gp import running_mock_gp
 from app.core.config import Settings
 from app.main import create_app
 from app.records.medicine_courses import dose_of, generic_name, medicine_courses, strength_of
+from app.web.templating import templates
+from schemas.api.summary import DoseChange, MedicationPublic
 from schemas.clinical import Coding, Medication, Provenance
 from tests.support import fhir_factory as fhir
 from tests.support.identity import IdentityProvider, bearer
@@ -194,3 +197,19 @@ async def test_the_demo_patient_on_titrated_ramipril_shows_each_step(
     ]
     assert [(c["dosage"] or "").split(",")[0] for c in ramipril["dose_changes"]] == ["2.5mg", "5mg"]
     assert ramipril["start_date"] < ramipril["dose_changes"][0]["date"]
+
+
+def test_the_medicines_panel_shows_each_change_of_dose_from_and_to() -> None:
+    ramipril = MedicationPublic(
+        name="Ramipril 5mg capsules",
+        classes=["acei"],
+        status="active",
+        start_date=date(2023, 10, 2),
+        dose_changes=[
+            DoseChange(date=date(2024, 1, 8), previous_dosage="2.5mg, One daily", dosage="5mg, One daily")
+        ],
+    )
+    view = SimpleNamespace(medicines=[ramipril], medicine_classes={"acei": "ACE inhibitor"})
+    html = templates.env.get_template("panels/medicines.html").render(view=view)
+    assert "8 Jan 2024: 2.5mg, One daily to 5mg, One daily" in html
+    assert "2 Oct 2023" in html

@@ -313,8 +313,22 @@ class _PatientRecord:
         request = self._prescribed("MedicationRequest", position, drug)
         request["status"] = "stopped" if stopped else "active"
         request["intent"] = "order"
-        request["authoredOn"] = authorised.isoformat()
+        # A titrated medicine's current request is the one that set its dose, on the day it did.
+        request["authoredOn"] = (started if drug.titrated_from else authorised).isoformat()
         request["dosageInstruction"] = [{"text": dosage}]
+        for step, (years_before, name) in enumerate(drug.titrated_from):
+            self.resources.append(
+                {
+                    "resourceType": "MedicationRequest",
+                    "id": f"{request['id']}-dose-{step + 1}",
+                    "subject": {"reference": f"Patient/{self.patient_id}"},
+                    "medicationCodeableConcept": {"text": name},
+                    "status": "stopped",
+                    "intent": "order",
+                    "authoredOn": self._day(years_before).isoformat(),
+                    "dosageInstruction": [{"text": dosage}],
+                }
+            )
         self.resources.append(request)
 
     def _prescribed(self, resource_type: str, position: int, drug: Drug) -> dict[str, Any]:

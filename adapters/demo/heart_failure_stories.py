@@ -129,13 +129,20 @@ HEART_FAILURE_STORIES: tuple[Story, ...] = (
         diagnoses=(Diagnosis(ATRIAL_FIBRILLATION, 3.0),),
     ),
     _story(
-        "HFrEF on ramipril and bisoprolol: no MRA or SGLT2 inhibitor",
+        "HFrEF on ramipril and bisoprolol: no MRA or SGLT2 inhibitor; ramipril titrated up from 1.25 mg",
         "George",
         "Ward",
         "male",
         64,
         egfr=KIDNEY,
-        drugs=(Drug("Ramipril 5mg capsules", 2.0), Drug("Bisoprolol 5mg tablets", 2.0)),
+        drugs=(
+            Drug(
+                "Ramipril 5mg capsules",
+                1.6,
+                titrated_from=((2.0, "Ramipril 1.25mg capsules"), (1.8, "Ramipril 2.5mg capsules")),
+            ),
+            Drug("Bisoprolol 5mg tablets", 2.0),
+        ),
         diagnoses=(Diagnosis(HFREF, 2.5),),
     ),
     _story(

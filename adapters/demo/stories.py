@@ -45,6 +45,8 @@ class Drug:
     stopped: float | None = None
     statement: bool = False  # recorded as a MedicationStatement (bought over the counter, or from hospital)
     rxnorm: str | None = None
+    # Earlier strengths, oldest first, as (years ago, name): each prescribed, then stopped for the next dose.
+    titrated_from: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

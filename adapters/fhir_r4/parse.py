@@ -256,9 +256,23 @@ def _medication(
         read_codings(concept) if concept is not None else (),
         required_string(resource["status"]),
         calendar_date(recorded) if recorded is not None else None,
-        optional_string(dosages[0].get("text")) if dosages else None,
+        _dosage(dosages[0]) if dosages else None,
         resource_confidential(resource),
     )
+
+
+def _dosage(dosage: dict[str, Any]) -> str | None:
+    """A Dosage's text, else its first dose quantity ("2.5 mg"): what a change of dose is read from."""
+    text = optional_string(dosage.get("text"))
+    if text:
+        return text
+    for dose_and_rate in dosage.get("doseAndRate") or ():
+        quantity = dose_and_rate.get("doseQuantity") or {}
+        value = quantity.get("value")
+        if type(value) in (int, float):
+            unit = optional_string(quantity.get("unit")) or optional_string(quantity.get("code")) or ""
+            return f"{value:g} {unit}".strip()
+    return None
 
 
 def _resolve_medication(

@@ -17,6 +17,11 @@ class ResultNeed:
     years: int | None = None
 
 
+MEDICINE_HISTORY_YEARS = 5
+"""How far back a summary reads medicines: a repeat is authorised once and reissued for years, and a course's
+start and changes of dose are only seen with the requests before the latest, so one year is too short."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordNeeds:
     results: tuple[ResultNeed, ...]

@@ -6,15 +6,19 @@ A specialty's ``build_summary`` calls ``envelope`` for the fields every summary 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from app.records.medicine_courses import MedicineCourse, medicine_courses
 from app.records.value_sets import SNOMED_SYSTEMS
 from app.specialties.base import SummaryContext
+from app.specialties.outcomes import CriterionOutcome
 from schemas.api.summary import (
     ConditionEntry,
     CriterionResult,
+    CriterionStatus,
+    DoseChange,
     MedicationPublic,
     ResultValue,
     SummaryPatient,
@@ -78,6 +82,29 @@ def medication_public(medication: Medication, classes: Iterable[str]) -> Medicat
     )
 
 
+def course_public(course: MedicineCourse, classes: Iterable[str]) -> MedicationPublic:
+    """A course of a medicine as its latest request names it, from its start, with its changes of dose."""
+    latest = course.latest
+    return MedicationPublic(
+        name=latest.name,
+        classes=list(classes),
+        status=latest.status,
+        start_date=course.start_date,
+        dose_changes=[
+            DoseChange(date=step.on, dosage=step.dose, previous_dosage=step.previous)
+            for step in course.dose_changes
+        ],
+    )
+
+
+def medicines_public(
+    medications: Sequence[Medication], classes_of: Callable[[Medication], Iterable[str]]
+) -> list[MedicationPublic]:
+    """The record's medicines, one per course (see ``app.records.medicine_courses``), each with the classes
+    ``classes_of`` finds in its latest request."""
+    return [course_public(course, classes_of(course.latest)) for course in medicine_courses(medications)]
+
+
 def latest_results(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str, ResultValue | None]:
     """The latest result of each analyte, None where the record has none."""
     return {analyte: _latest(record.series(analyte)) for analyte in analytes}
@@ -86,6 +113,22 @@ def latest_results(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str,
 def result_series(record: ClinicalRecord, analytes: Iterable[str]) -> dict[str, list[ResultValue]]:
     """Every result of each analyte, oldest first."""
     return {analyte: [result_value(m) for m in record.series(analyte)] for analyte in analytes}
+
+
+def criterion_result(outcome: CriterionOutcome) -> CriterionResult:
+    """A rule's outcome as the summary reports it."""
+    return CriterionResult(
+        code=outcome.code,
+        title=outcome.title,
+        status=CriterionStatus(outcome.status),
+        evidence=outcome.evidence,
+        urgency=outcome.urgency,
+    )
+
+
+def latest_day(record: ClinicalRecord, *analytes: str) -> date | None:
+    """The day of the latest result of any of ``analytes`` (a panel's parts), None when there is none."""
+    return max((m.taken_at.date() for a in analytes for m in record.series(a)), default=None)
 
 
 def envelope(

@@ -61,8 +61,11 @@ class CriterionResult(BaseModel):
 
 
 class DoseChange(BaseModel):
+    """The dose changed on ``date`` from ``previous_dosage`` to ``dosage`` (strength and dosage text)."""
+
     date: dt.date
     dosage: str | None
+    previous_dosage: str | None = None
 
 
 class MedicationPublic(BaseModel):
@@ -71,7 +74,7 @@ class MedicationPublic(BaseModel):
     name: str
     classes: list[str]
     status: str
-    start_date: dt.date | None = None
+    start_date: dt.date | None = Field(default=None, description="When the continuous course began")
     dose_changes: list[DoseChange] = Field(default_factory=list)
 
 

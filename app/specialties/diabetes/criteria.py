@@ -244,9 +244,11 @@ def hypo_risk_on_su_or_insulin_with_low_hba1c(picture: GlycaemicPicture) -> Crit
     return _outcome(code, _decided(verdict), f"{_hba1c(latest)} is {side} on {_drugs(drugs)}")
 
 
-def diabetes_criteria(facts: DiabetesFacts) -> list[CriterionOutcome]:
-    """Every diabetes criterion, in docs/clinical/diabetes.md's order."""
-    picture = glycaemic_picture(facts)
+def diabetes_criteria(
+    facts: DiabetesFacts, picture: GlycaemicPicture | None = None
+) -> list[CriterionOutcome]:
+    """Every diabetes criterion, in docs/clinical/diabetes.md's order; ``picture`` when the caller has it."""
+    picture = picture or glycaemic_picture(facts)
     return [
         hba1c_above_individual_target(picture),
         hba1c_58_or_more_intensify(picture),

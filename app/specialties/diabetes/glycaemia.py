@@ -25,7 +25,7 @@ from app.specialties.diabetes.units import (
     hba1c_percent_from_mmol_mol,
     lab_rounded_hba1c,
 )
-from app.specialties.outcomes import months_before
+from app.specialties.outcomes import highest_possible, lowest_possible, months_before
 
 WINDOW_MONTHS = 12
 """Every criterion reads the latest result in the 12 months up to today (QOF's "preceding 12 months")."""
@@ -41,14 +41,10 @@ class DayResult:
     shown: str
 
     def lowest(self) -> float:
-        if self.comparator in (None, ">="):
-            return self.value
-        return math.nextafter(self.value, math.inf) if self.comparator == ">" else 0.0
+        return lowest_possible(self.value, self.comparator)
 
     def highest(self) -> float:
-        if self.comparator in (None, "<="):
-            return self.value
-        return math.nextafter(self.value, -math.inf) if self.comparator == "<" else math.inf
+        return highest_possible(self.value, self.comparator)
 
     def at_least(self, threshold: float) -> bool | None:
         """Whether the result is ``threshold`` or more; None when a censored result leaves it open."""
@@ -69,30 +65,31 @@ def _hba1c_text(mmol_mol: float, comparator: str | None, percent_reported: float
     return f"{ifcc} ({hba1c_percent_from_mmol_mol(mmol_mol):.1f}%)"
 
 
-def _one_day(day: date, readings: Sequence[Reading]) -> DayResult:
-    ifcc = [r for r in readings if (r.unit or "").strip().lower() in HBA1C_MMOL_MOL_UNITS]
-    chosen = ifcc or list(readings)
-    exact = [r for r in chosen if r.comparator is None]
+def _one_day(day: date, readings: Sequence[tuple[Reading, int]]) -> DayResult:
+    """The day's readings, each with its whole mmol/mol: the IFCC results if any, else the % results."""
+    ifcc = [pair for pair in readings if (pair[0].unit or "").strip().lower() in HBA1C_MMOL_MOL_UNITS]
+    chosen = ifcc or readings
+    exact = [pair for pair in chosen if pair[0].comparator is None]
     if exact:
-        values = [hba1c_mmol_mol(r.value, r.unit) or 0 for r in exact]
-        value = lab_rounded_hba1c(math.fsum(values) / len(values))
-        percent = exact[-1].value if not ifcc and len(exact) == 1 else None
+        values = [mmol_mol for _, mmol_mol in exact]
+        value = values[0] if len(values) == 1 else lab_rounded_hba1c(math.fsum(values) / len(values))
+        percent = exact[-1][0].value if not ifcc and len(exact) == 1 else None
         return DayResult(day, value, None, _hba1c_text(value, None, percent))
-    last = chosen[-1]
-    value = hba1c_mmol_mol(last.value, last.unit) or 0
+    last, value = chosen[-1]
     percent = last.value if not ifcc else None
     return DayResult(day, value, last.comparator, _hba1c_text(value, last.comparator, percent))
 
 
 def daily_hba1c(readings: Iterable[Reading], today: date) -> tuple[list[DayResult], list[Reading]]:
     """One HbA1c a day up to today, oldest first, and the readings refused for a missing or unknown unit."""
-    by_day: dict[date, list[Reading]] = {}
+    by_day: dict[date, list[tuple[Reading, int]]] = {}
     refused: list[Reading] = []
     for reading in readings:
-        if hba1c_mmol_mol(reading.value, reading.unit) is None:
+        mmol_mol = hba1c_mmol_mol(reading.value, reading.unit)  # converted once: Decimal rounding is slow
+        if mmol_mol is None:
             refused.append(reading)
         elif reading.day <= today:
-            by_day.setdefault(reading.day, []).append(reading)
+            by_day.setdefault(reading.day, []).append((reading, mmol_mol))
     return [_one_day(day, by_day[day]) for day in sorted(by_day)], refused
 
 

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from app.records.analytes import AnalyteDefinition
-from app.records.needs import RecordNeeds, ResultNeed
+from app.records.needs import MEDICINE_HISTORY_YEARS, RecordNeeds, ResultNeed
 from app.specialties.analytes import HBA1C
 from app.specialties.base import (
     CaseFinding,
@@ -45,7 +45,7 @@ FASTING_GLUCOSE_BANDS = (
 # Whole histories: the chart shows the HbA1c history; the rules read the 12 months up to today.
 DIABETES_NEEDS = RecordNeeds(
     results=tuple(ResultNeed(analyte.code) for analyte in DIABETES_ANALYTES),
-    medication_years=1,
+    medication_years=MEDICINE_HISTORY_YEARS,
     conditions=True,
 )
 _OUTCOME_FLAGS: dict[str, HighlightFlag] = {

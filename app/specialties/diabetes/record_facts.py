@@ -22,6 +22,7 @@ from app.specialties.diabetes.facts import (
 from app.specialties.diabetes.medicines import glucose_lowering_classes
 from app.specialties.diabetes.units import DCCT_OFFSET, HBA1C_PERCENT_UNITS, IFCC_SLOPE
 from app.specialties.envelope import age_on
+from app.specialties.medicines import medicine_text
 from schemas.clinical import ClinicalRecord, Condition, Measurement, Medication
 
 _NOT_ACTIVE = frozenset({"resolved", "inactive"})
@@ -40,10 +41,8 @@ def _hba1c(measurement: Measurement) -> Reading:
 
 
 def medicine_fact(medication: Medication) -> MedicineFact:
-    text = " ".join([medication.name, *(coding.display or "" for coding in medication.codings)])
-    return MedicineFact(
-        medication.name, glucose_lowering_classes(text), medication.authored_on, medication.status == "active"
-    )
+    classes = glucose_lowering_classes(medicine_text(medication))
+    return MedicineFact(medication.name, classes, medication.authored_on, medication.status == "active")
 
 
 def _condition(condition: Condition) -> ConditionFact:

@@ -16,10 +16,8 @@ from app.specialties.diabetes.facts import DiabetesFacts, Reading
 from app.specialties.diabetes.glycaemia import DayResult, GlycaemicPicture, glycaemic_picture
 from app.specialties.diabetes.record_facts import diabetes_facts, medicine_fact
 from app.specialties.diabetes.units import hba1c_percent_from_mmol_mol
-from app.specialties.envelope import envelope, medication_public
+from app.specialties.envelope import criterion_result, envelope, medicines_public
 from schemas.api.summary import (
-    CriterionResult,
-    CriterionStatus,
     ResultValue,
     SpecialtySummary,
 )
@@ -80,20 +78,11 @@ def build_diabetes_summary(record: ClinicalRecord, *, today: date, generated_at:
     """The diabetes summary of ``record`` on ``today``."""
     facts = diabetes_facts(record, today=today)
     picture = glycaemic_picture(facts)
-    outcomes = diabetes_criteria(facts)
+    outcomes = diabetes_criteria(facts, picture)
     target, why = individual_target(picture) if picture.diabetes else (None, None)
     latest = picture.hba1c[-1] if picture.hba1c else None
-    criteria = [
-        CriterionResult(
-            code=o.code,
-            title=o.title,
-            status=CriterionStatus(o.status),
-            evidence=o.evidence,
-            urgency=o.urgency,
-        )
-        for o in outcomes
-    ]
-    medicines = [medication_public(m, medicine_fact(m).classes) for m in record.medications]
+    criteria = [criterion_result(o) for o in outcomes]
+    medicines = medicines_public(record.medications, lambda m: medicine_fact(m).classes)
     context = SummaryContext(today=today, generated_at=generated_at)
     # The series are the glycaemic picture's, one HbA1c a day in mmol/mol, not the record's reported results.
     series = {

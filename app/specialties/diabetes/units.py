@@ -9,7 +9,9 @@ A result whose unit is missing or unknown is refused (None), never guessed.
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 IFCC_SLOPE = Decimal("10.929")
 DCCT_OFFSET = Decimal("2.15")
@@ -33,14 +35,19 @@ def _exact(value: float) -> Decimal:
 
 def lab_rounded_hba1c(mmol_mol: float) -> int:
     """An IFCC HbA1c as a laboratory reports it: a whole number, halves rounded up."""
+    # Away from a half, float rounding agrees with the decimal's; only a near-half needs the slow exact path.
+    if abs(mmol_mol % 1 - 0.5) > 1e-6:
+        return math.floor(mmol_mol + 0.5)
     return int(_half_up(_exact(mmol_mol), 0))
 
 
+@cache
 def hba1c_mmol_mol_from_percent(percent: float) -> int:
     """DCCT % to the IFCC mmol/mol the laboratory would report (6.5 -> 48, 7.5 -> 58, 9.0 -> 75)."""
     return int(_half_up((_exact(percent) - DCCT_OFFSET) * IFCC_SLOPE, 0))
 
 
+@cache
 def hba1c_percent_from_mmol_mol(mmol_mol: float) -> float:
     """IFCC mmol/mol to DCCT % to one decimal place, for evidence text (48 -> 6.5, 75 -> 9.0)."""
     return float(_half_up(NGSP_SLOPE * _exact(mmol_mol) + DCCT_OFFSET, 1))

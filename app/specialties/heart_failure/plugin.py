@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from app.records.analytes import AnalyteDefinition, PlausibleRange, UnitConversion
-from app.records.needs import RecordNeeds, ResultNeed
+from app.records.needs import MEDICINE_HISTORY_YEARS, RecordNeeds, ResultNeed
 from app.specialties.analytes import CREATININE, EGFR, HAEMOGLOBIN, POTASSIUM
 from app.specialties.base import (
     CaseFinding,
@@ -24,13 +24,14 @@ from app.specialties.base import (
     ThresholdBand,
 )
 from app.specialties.case_finding import criteria_rules, met_referral_criteria
-from app.specialties.envelope import age_on, envelope, medication_public
+from app.specialties.envelope import age_on, envelope, latest_day, medicines_public
 from app.specialties.heart_failure import rules as r
 from app.specialties.heart_failure.case_finding import (
     SUSPECTED_HEART_FAILURE_NOT_CODED,
     suspected_heart_failure,
 )
 from app.specialties.heart_failure.value_sets import value_set
+from app.specialties.value_sets import coded_onsets, matching
 from schemas.api import summary as s
 from schemas.clinical import ClinicalRecord, Coding, Sex
 
@@ -66,7 +67,7 @@ CRITERIA = tuple(
     ]
 )
 CODES = tuple(a.code for a in ANALYTES)
-NEEDS = RecordNeeds(tuple(map(ResultNeed, CODES)), medication_years=1)
+NEEDS = RecordNeeds(tuple(map(ResultNeed, CODES)), medication_years=MEDICINE_HISTORY_YEARS)
 TITLES = {c.code: c.title for c in CRITERIA}
 # ThresholdBand's high end is exclusive; NICE's six weeks includes 2000, so its band ends just above it.
 ABOVE_2000 = math.nextafter(2000.0, math.inf)
@@ -99,13 +100,7 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
             replace(x, value=round(x.value / factor, 6)) if x.unit == "pmol/L" else x for x in found if x
         )
 
-    def last(*analytes: str) -> date | None:
-        return max((m.taken_at.date() for a in analytes for m in record.series(a)), default=None)
-
-    conditions: dict[str, date | None] = {}
-    for name in CONDITIONS:
-        for c in (c for c in record.conditions if value_set(name).matches(c.codings, c.display or "")):
-            conditions[name] = max((d for d in (conditions.get(name), c.onset) if d), default=None)
+    conditions = coded_onsets(record.conditions, CONDITIONS, value_set)
     medicines = tuple(
         r.Medicine(m.name, _classes(m.codings, m.name), m.authored_on, m.status == "active")
         for m in record.medications
@@ -118,8 +113,8 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
         (bmi[-1].taken_at.date(), bmi[-1].value) if bmi else None,
         medicines,
         conditions,
-        last("haemoglobin"),
-        last("creatinine", "egfr", "potassium"),
+        latest_day(record, "haemoglobin"),
+        latest_day(record, "creatinine", "egfr", "potassium"),
         None if birth is None else age_on(birth, today),
         record.patient.sex is Sex.FEMALE,
         record.complete,
@@ -127,7 +122,7 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
 
 
 def _classes(codings: tuple[Coding, ...], name: str) -> frozenset[str]:
-    return frozenset(c for c in MEDICINE_CLASSES if value_set(f"medicine-{c}").matches(codings, name))
+    return matching(MEDICINE_CLASSES, lambda c: value_set(f"medicine-{c}"), codings, name)
 
 
 @dataclass(frozen=True)
@@ -157,10 +152,7 @@ class HeartFailure:
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> HeartFailureSummary:
         facts = facts_from_record(record, context.today)
         criteria = [s.CriterionResult(title=TITLES[c.code], **asdict(c)) for c in r.referral_criteria(facts)]
-        medicines = [
-            medication_public(m, sorted(f.classes))
-            for m, f in zip(record.medications, facts.medicines, strict=True)
-        ]
+        medicines = medicines_public(record.medications, lambda m: sorted(_classes(m.codings, m.name)))
         missing = r.missing_attachments(facts)
         return HeartFailureSummary(
             **envelope(

@@ -6,14 +6,13 @@ Bands compare a result in its reported unit with NICE's figures for it: docs/cli
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from app.specialties.base import FollowUpActionDefinition
-from app.specialties.outcomes import Status, months_before
+from app.specialties.outcomes import Status, lowest_possible, months_before, none_found, possible_range
 
 RULES = json.loads((Path(__file__).parent / "rules.json").read_text())
 BANDS: dict[str, dict[str, str]] = RULES["bands"]
@@ -88,22 +87,16 @@ def band(value: float, unit: str, peptide: str = "ntprobnp") -> str:
     return "two-week" if value > high else "six-week" if value >= low else "under-400"
 
 
-def _bounds(result: Reading) -> tuple[float, float]:
-    value, up, down = result.value, math.nextafter(result.value, math.inf), math.nextafter(result.value, 0)
-    bounds = {">": (up, math.inf), ">=": (value, math.inf), "<": (0.0, down), "<=": (0.0, value)}
-    return bounds.get(result.comparator or "", (value, value))
-
-
 def reading_band(result: Reading, peptide: str = "ntprobnp") -> str | None:
     """The band, or None when a comparator leaves it open (">1000" may be six weeks or two)."""
-    low, high = (band(value, result.unit, peptide) for value in _bounds(result))
+    low, high = (
+        band(value, result.unit, peptide) for value in possible_range(result.value, result.comparator)
+    )
     return low if low == high else None
 
 
 def _absent(what: str, facts: HeartFailureFacts) -> str:
-    return (
-        f"no {what} recorded" if facts.record_complete else f"no {what} found, but the record is incomplete"
-    )
+    return none_found(what, complete=facts.record_complete)
 
 
 def _bnp_note(facts: HeartFailureFacts) -> str:
@@ -214,7 +207,10 @@ def missing_attachments(facts: HeartFailureFacts) -> list[str]:
 def latest_ntprobnp_above_400(facts: HeartFailureFacts) -> Reading | None:
     """The latest NT-proBNP when it is certainly above 400 ng/L (or its pmol/L figure), else None."""
     latest = facts.ntprobnp[-1] if facts.ntprobnp else None
-    above = latest is not None and _bounds(latest)[0] > RULES["limits"]["ntprobnp"][latest.unit][0]
+    above = (
+        latest
+        and lowest_possible(latest.value, latest.comparator) > RULES["limits"]["ntprobnp"][latest.unit][0]
+    )
     return latest if above else None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -21,7 +21,7 @@ from app.specialties.base import (
     ThresholdBand,
 )
 from app.specialties.case_finding import criteria_rules, met_referral_criteria
-from app.specialties.envelope import envelope, medication_public
+from app.specialties.envelope import criterion_result, envelope, medicines_public
 from app.specialties.lipids import coded
 from app.specialties.lipids import criteria as c
 from app.specialties.lipids.case_finding import CG71_RECORD_SEARCH, cg71_record_search
@@ -154,11 +154,10 @@ class Lipids:
         facts = lipid_facts(record, context.today)
         # The series are the profile's, computed non-HDL and LDL included, not the record's reported results.
         series = {lipid.value: _points(facts.lipids.of(lipid)) for lipid in Lipid}
-        criteria = [s.CriterionResult(**asdict(o)) for o in c.referral_criteria(facts)]
-        medicines = [
-            medication_public(m, ["lipid-lowering"] if coded.is_lipid_lowering(m.name) else [])
-            for m in record.medications
-        ]
+        criteria = [criterion_result(o) for o in c.referral_criteria(facts)]
+        medicines = medicines_public(
+            record.medications, lambda m: ["lipid-lowering"] if coded.is_lipid_lowering(m.name) else []
+        )
         score = dlcn_score(facts)
         return LipidsSummary(
             **{

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from app.specialties.medicines import medicine_text
 from app.specialties.nephrology.results import rounded
 from schemas.api.nephrology import MedicineClass as C
 from schemas.clinical import Medication
@@ -134,12 +135,7 @@ class ClassifiedMedication:
 def classify_medications(medications: Sequence[Medication]) -> list[ClassifiedMedication]:
     """Each medicine with its classes, read from its name and its codings' display text."""
     return [
-        ClassifiedMedication(
-            medication,
-            medicine_classes_of_text(
-                " ".join([medication.name, *(coding.display or "" for coding in medication.codings)])
-            ),
-        )
+        ClassifiedMedication(medication, medicine_classes_of_text(medicine_text(medication)))
         for medication in medications
     ]
 

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from pydantic import BaseModel
 
 from app.records.analytes import AnalyteDefinition
-from app.records.needs import RecordNeeds, ResultNeed
+from app.records.needs import MEDICINE_HISTORY_YEARS, RecordNeeds, ResultNeed
 from app.specialties.analytes import (
     ACR,
     BLOOD_PRESSURE,
@@ -52,7 +52,7 @@ NEPHROLOGY_ANALYTES: tuple[AnalyteDefinition, ...] = (
 # kidney history, so a window counted back from today would hide a patient whose results stopped years ago.
 NEPHROLOGY_NEEDS = RecordNeeds(
     results=tuple(ResultNeed(analyte.code) for analyte in NEPHROLOGY_ANALYTES),
-    medication_years=1,
+    medication_years=MEDICINE_HISTORY_YEARS,
     conditions=True,
 )
 

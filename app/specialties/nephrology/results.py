@@ -13,26 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from app.specialties.outcomes import highest_possible, lowest_possible
+
+__all__ = ["DayValue", "highest_possible", "lowest_possible", "rounded"]
+
 _ABOVE = frozenset({">", ">="})
 _BELOW = frozenset({"<", "<="})
-
-
-def lowest_possible(value: float, comparator: str | None) -> float:
-    """The smallest value the result allows (results are never negative)."""
-    if comparator is None or comparator == ">=":
-        return value
-    if comparator == ">":
-        return math.nextafter(value, math.inf)
-    return 0.0
-
-
-def highest_possible(value: float, comparator: str | None) -> float:
-    """The largest value the result allows; unbounded above for ``>`` and for comparators FHIR adds later."""
-    if comparator is None or comparator == "<=":
-        return value
-    if comparator == "<":
-        return math.nextafter(value, -math.inf)
-    return math.inf
 
 
 def rounded(value: float) -> str:

@@ -19,7 +19,13 @@ from app.specialties.analytes import (
     POTASSIUM,
     SYSTOLIC_BP,
 )
-from app.specialties.envelope import condition_entry, result_value, summary_patient, summary_source
+from app.specialties.envelope import (
+    condition_entry,
+    medicines_public,
+    result_value,
+    summary_patient,
+    summary_source,
+)
 from app.specialties.nephrology.aki import AkiEpisode as AkiEpisodeFound
 from app.specialties.nephrology.aki import aki_alerts, aki_episodes
 from app.specialties.nephrology.blood_pressure import BloodPressureAssessment, assess_blood_pressure
@@ -133,7 +139,7 @@ def build_nephrology_summary(
         ],
         aki_episodes=[_aki_episode(episode) for episode in aki_episodes(aki_alerts(creatinine))],
         blood_pressure=_blood_pressure(blood_pressure),
-        medications=[_medication(item) for item in medicines],
+        medications=_medications(medicines),
         conditions=[condition_entry(condition) for condition in record.conditions],
         latest=latest,
         series={
@@ -239,11 +245,7 @@ def _blood_pressure(assessment: BloodPressureAssessment) -> BloodPressureSummary
     )
 
 
-def _medication(item: ClassifiedMedication) -> MedicationEntry:
-    medication = item.medication
-    return MedicationEntry(
-        name=medication.name,
-        classes=list(item.classes),
-        status=medication.status,
-        start_date=medication.authored_on,
-    )
+def _medications(medicines: Sequence[ClassifiedMedication]) -> list[MedicationEntry]:
+    """One entry per course of each medicine, with the classes found in its latest request."""
+    classes = {id(item.medication): item.classes for item in medicines}
+    return medicines_public([item.medication for item in medicines], lambda m: classes[id(m)])

@@ -22,6 +22,7 @@ from app.specialties.nephrology.kdigo import a_category_of, g_category_of
 from app.specialties.nephrology.kfre import KfreAssessment
 from app.specialties.nephrology.medicines import ClassifiedMedication, metformin_prompt, sick_day_prompt
 from app.specialties.nephrology.results import DayValue, highest_possible, shown
+from app.specialties.outcomes import none_found
 from schemas.clinical import ClinicalRecord, Measurement
 
 CKD_EGFR = 60.0
@@ -74,10 +75,6 @@ def short_history_warning(daily_egfr: Sequence[DayValue]) -> str | None:
     return None
 
 
-def _none_found(what: str, *, complete: bool) -> str:
-    return f"no {what} recorded" if complete else f"no {what} found, but the record is incomplete"
-
-
 def stale_warning(what: str, latest: date | None, *, today: date) -> str | None:
     """A monitoring gap, measured from today: the latest result is more than 15 months old."""
     if latest is not None and latest < shift_months(today, -STALE_AFTER_MONTHS):
@@ -87,14 +84,14 @@ def stale_warning(what: str, latest: date | None, *, today: date) -> str | None:
 
 def stale_egfr_warning(egfr: Sequence[EgfrResult], *, today: date, complete: bool = True) -> str | None:
     if not egfr:
-        return _none_found("eGFR or creatinine", complete=complete)
+        return none_found("eGFR or creatinine", complete=complete)
     return stale_warning("eGFR", egfr[-1].day, today=today)
 
 
 def missing_acr_warning(acr: Sequence[Measurement], *, complete: bool = True) -> str | None:
     if acr:
         return None
-    absent = _none_found("urine ACR", complete=complete)
+    absent = none_found("urine ACR", complete=complete)
     return f"{absent}: the A category, the KDIGO risk and the KFRE need one"
 
 

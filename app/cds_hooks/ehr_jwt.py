@@ -103,7 +103,6 @@ def _decoded(
                 "require_exp": True,
                 "require_iss": True,
                 "require_aud": True,
-                "require_jti": True,
                 "leeway": leeway,
             },
         )

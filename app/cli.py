@@ -118,6 +118,27 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cds_token(args: argparse.Namespace) -> int:
+    from app.auth.dev_keys import dev_key_directory
+    from app.cds_hooks.dev_ehr import dev_ehr_key_exists, mint_dev_ehr_token
+
+    settings = load_settings()
+    if not settings.dev_mode:
+        raise ConfigurationError("VCLINIC_DEV_MODE: the demo EHR signs in dev mode only")
+    if not dev_ehr_key_exists(settings):
+        raise ConfigurationError(
+            f"VCLINIC_VAR_DIR: no demo EHR key in {dev_key_directory(settings)}; the service makes it "
+            "when it first starts in dev mode (`make run`)"
+        )
+    path = (
+        "/cds-services"
+        + (f"/{args.service}" if args.service else "")
+        + ("/feedback" if args.feedback else "")
+    )
+    print(mint_dev_ehr_token(settings, path))
+    return 0
+
+
 def _audit_verify(_args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -272,6 +293,13 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name")
     token.add_argument("--lifetime", type=int, default=8 * 3600, help="seconds")
     token.set_defaults(handler=_token)
+
+    cds_token = commands.add_parser(
+        "cds-token", help="sign a JWT for one CDS Hooks call as the demo EHR (dev mode only)"
+    )
+    cds_token.add_argument("--service", help="a service id, e.g. renal-advice; discovery without it")
+    cds_token.add_argument("--feedback", action="store_true", help="for the service's feedback endpoint")
+    cds_token.set_defaults(handler=_cds_token)
 
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

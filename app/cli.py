@@ -184,6 +184,12 @@ def _openapi(args: argparse.Namespace) -> int:
 def _mock_gp(args: argparse.Namespace) -> int:
     from adapters.mock_gp import serve_mock_gp
 
+    if args.demo:
+        from datetime import date
+
+        from adapters.demo.practice import write_demo_practice
+
+        write_demo_practice(Path(args.data), date.today())
     serve_mock_gp(port=args.port, data_dir=Path(args.data), host=args.host)
     return 0
 
@@ -316,6 +322,9 @@ def _parser() -> argparse.ArgumentParser:
     mock_gp.add_argument("--port", type=int, required=True)
     mock_gp.add_argument("--data", required=True, help="a folder of FHIR R4 JSON files")
     mock_gp.add_argument("--host", default="127.0.0.1")
+    mock_gp.add_argument(
+        "--demo", action="store_true", help="first write the demo practice's records to --data"
+    )
     mock_gp.set_defaults(handler=_mock_gp)
 
     worker = commands.add_parser(

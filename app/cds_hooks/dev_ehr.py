@@ -28,11 +28,18 @@ DEMO_EHR_CLIENT = "demo-ehr"
 DEMO_EHR_ISSUER = "vclinic-demo-ehr"
 PRIVATE_KEY_FILE = "dev-ehr-key.pem"
 JWKS_FILE = "dev-ehr-jwks.json"
+# Where `vclinic mock-gp --port 9001` serves the demo records on this machine: the demo EHR's FHIR server.
+DEMO_EHR_FHIR_SERVER = "http://127.0.0.1:9001/fhir"
 
 
 def demo_ehr_client(settings: Settings, ods: str) -> CdsClientConfig:
     ensure_dev_ehr_key(settings)
-    return CdsClientConfig(issuer=DEMO_EHR_ISSUER, jwks=str(dev_key_directory(settings) / JWKS_FILE), ods=ods)
+    return CdsClientConfig(
+        issuer=DEMO_EHR_ISSUER,
+        jwks=str(dev_key_directory(settings) / JWKS_FILE),
+        ods=ods,
+        fhir_servers=(DEMO_EHR_FHIR_SERVER,),
+    )
 
 
 def ensure_dev_ehr_key(settings: Settings) -> tuple[bytes, str]:

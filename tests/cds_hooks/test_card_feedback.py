@@ -7,12 +7,21 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from adapters.demo.practice import DEMO_PATIENTS
 from tests.cds_hooks.ehr import Ehr
 from tests.support.identity import IdentityProvider, bearer
 
 RENAL = "/cds-services/renal-advice"
+
+
+@pytest.fixture
+def app_database_url(database_url: str) -> str:
+    """Stored on both engines: the rows every worker shares are the point."""
+    return database_url
+
+
 FEEDBACK = "/cds-services/renal-advice/feedback"
 FALLING_EGFR = next(p.nhs_number for p in DEMO_PATIENTS if p.name == "Ian Murray")
 RAPID_DECLINE = next(p.nhs_number for p in DEMO_PATIENTS if p.name == "Helen Baker")

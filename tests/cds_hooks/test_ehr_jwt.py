@@ -28,6 +28,14 @@ from tests.support.identity import ec_key
 from tests.support.live_server import live_server
 
 DISCOVERY = "/cds-services"
+
+
+@pytest.fixture
+def app_database_url(database_url: str) -> str:
+    """Stored on both engines: the rows every worker shares are the point."""
+    return database_url
+
+
 RENAL = "/cds-services/renal-advice"
 
 

@@ -30,7 +30,6 @@ class GatheredResources:
     patient: dict[str, Any]
     resources: list[Any] = field(default_factory=list)
     failures: list[SourceFailure] = field(default_factory=list)
-    read_from_server: tuple[str, ...] = ()
 
 
 def filled(template: str, patient_id: str) -> str:
@@ -65,9 +64,9 @@ async def gather_resources(
                 raise outcome
             else:
                 values[key] = outcome
-    gathered = GatheredResources(_patient(fhir, values.get(PATIENT_KEY), call.context.patient_id))
-    gathered.failures = failures
-    gathered.read_from_server = tuple(missing)
+    gathered = GatheredResources(
+        _patient(fhir, values.get(PATIENT_KEY), call.context.patient_id), failures=failures
+    )
     for key, value in values.items():
         if key != PATIENT_KEY and value is not None:
             gathered.resources.extend(_resources(fhir, key, value, from_prefetch=key not in missing))

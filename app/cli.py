@@ -118,6 +118,27 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cds_token(args: argparse.Namespace) -> int:
+    from app.auth.dev_keys import dev_key_directory
+    from app.cds_hooks.dev_ehr import dev_ehr_key_exists, mint_dev_ehr_token
+
+    settings = load_settings()
+    if not settings.dev_mode:
+        raise ConfigurationError("VCLINIC_DEV_MODE: the demo EHR signs in dev mode only")
+    if not dev_ehr_key_exists(settings):
+        raise ConfigurationError(
+            f"VCLINIC_VAR_DIR: no demo EHR key in {dev_key_directory(settings)}; the service makes it "
+            "when it first starts in dev mode (`make run`)"
+        )
+    path = (
+        "/cds-services"
+        + (f"/{args.service}" if args.service else "")
+        + ("/feedback" if args.feedback else "")
+    )
+    print(mint_dev_ehr_token(settings, path))
+    return 0
+
+
 def _audit_verify(_args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -163,6 +184,12 @@ def _openapi(args: argparse.Namespace) -> int:
 def _mock_gp(args: argparse.Namespace) -> int:
     from adapters.mock_gp import serve_mock_gp
 
+    if args.demo:
+        from datetime import date
+
+        from adapters.demo.practice import write_demo_practice
+
+        write_demo_practice(Path(args.data), date.today())
     serve_mock_gp(port=args.port, data_dir=Path(args.data), host=args.host)
     return 0
 
@@ -273,6 +300,13 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--lifetime", type=int, default=8 * 3600, help="seconds")
     token.set_defaults(handler=_token)
 
+    cds_token = commands.add_parser(
+        "cds-token", help="sign a JWT for one CDS Hooks call as the demo EHR (dev mode only)"
+    )
+    cds_token.add_argument("--service", help="a service id, e.g. renal-advice; discovery without it")
+    cds_token.add_argument("--feedback", action="store_true", help="for the service's feedback endpoint")
+    cds_token.set_defaults(handler=_cds_token)
+
     audit = commands.add_parser("audit", help="audit trail tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check every sealed batch and the unsealed tail").set_defaults(
@@ -288,6 +322,9 @@ def _parser() -> argparse.ArgumentParser:
     mock_gp.add_argument("--port", type=int, required=True)
     mock_gp.add_argument("--data", required=True, help="a folder of FHIR R4 JSON files")
     mock_gp.add_argument("--host", default="127.0.0.1")
+    mock_gp.add_argument(
+        "--demo", action="store_true", help="first write the demo practice's records to --data"
+    )
     mock_gp.set_defaults(handler=_mock_gp)
 
     worker = commands.add_parser(

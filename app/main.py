@@ -23,6 +23,9 @@ from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
 from app.case_finding.router import practice_router as case_finding_practice_router
 from app.case_finding.router import router as case_finding_router
+from app.cds_hooks.middleware import CdsHooksAuthenticationMiddleware
+from app.cds_hooks.router import router as cds_hooks_router
+from app.cds_hooks.wiring import build_cds_hooks
 from app.clinics.router import router as clinics_router
 from app.core.address import AddressTextMiddleware
 from app.core.cache_control import NoStoreMiddleware
@@ -80,6 +83,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         min_refresh_seconds=settings.jwks_min_refresh_seconds,
     )
     app.state.practices = network
+    app.state.cds_hooks = build_cds_hooks(
+        settings, check_practices_file(settings), network, list(SPECIALTIES.values())
+    )
     app.state.directory = network.directory
     outbox_worker, deliveries = build_outbox_worker(
         settings,
@@ -100,6 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await outbox_worker.stop()
         await deliveries.aclose()
         await network.aclose()
+        await app.state.cds_hooks.aclose()
         await jwks_client.aclose()
         await engine.dispose()
         worker_stopped()
@@ -125,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AddressTextMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(AuthenticateFirstMiddleware)
+    app.add_middleware(CdsHooksAuthenticationMiddleware)
     app.add_middleware(
         RequestLimitsMiddleware,
         max_body_bytes=settings.max_body_bytes,
@@ -145,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outbox_router)
     app.include_router(case_finding_router)
     app.include_router(case_finding_practice_router)
+    app.include_router(cds_hooks_router)
     install_web(app)
     app.add_middleware(NoStoreMiddleware)
     return app

@@ -4,6 +4,7 @@ from app.advice import models as advice_models
 from app.attachments import models as attachment_models
 from app.audit import models as audit_models
 from app.case_finding import models as case_finding_models
+from app.cds_hooks import models as cds_hooks_models
 from app.clinics import models as clinic_models
 from app.outbox import models as outbox_models
 from app.records import registry as registration_models
@@ -13,6 +14,7 @@ TABLE_MODULES = (
     attachment_models,
     audit_models,
     case_finding_models,
+    cds_hooks_models,
     clinic_models,
     outbox_models,
     registration_models,

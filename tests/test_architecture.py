@@ -19,6 +19,7 @@ WIRING = frozenset(
         "app/records/wiring.py",
         "app/outbox/wiring.py",
         "app/case_finding/wiring.py",
+        "app/cds_hooks/wiring.py",
         "app/web/demo_seed.py",
     }
 )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from adapters.demo.generator import DEMO_PRACTICE_ODS
 from adapters.demo.practice import demo_practice_resources
 from adapters.errors import PatientNotFound, UpstreamError
 from adapters.fhir_r4 import parse
+from adapters.fhir_r4.prefetched import answering
 from adapters.one_by_one import fetch_one_by_one
 from schemas.clinical import (
     NHS_NUMBER_SYSTEM,
-    ObservationQuery,
     RecordQuery,
     SourceCondition,
     SourceMedication,
@@ -66,7 +66,7 @@ class DemoSource:
         chart = self._charts[nhs_number]
         record = SourceRecord(self.practice_ods, self.adapter, patient)
         for wanted in query.observations:
-            record.observations.extend(_answering(chart.observations, wanted))
+            record.observations.extend(answering(chart.observations, wanted))
         if query.include_medications:
             since = query.medications_since
             record.medications = [
@@ -77,18 +77,6 @@ class DemoSource:
         if query.include_conditions:
             record.conditions = list(chart.conditions)
         return record
-
-
-def _answering(observations: list[SourceObservation], wanted: ObservationQuery) -> list[SourceObservation]:
-    """As a FHIR ``code=`` and ``date=ge`` search: a coding in the list, dated on or after ``since``."""
-    codes = {(coding.system, coding.code) for coding in wanted.codes}
-    since = datetime.combine(wanted.since, datetime.min.time(), UTC) if wanted.since else None
-    return [
-        o
-        for o in observations
-        if any((c.system, c.code) in codes for c in o.codings)
-        and (since is None or (o.effective is not None and o.effective >= since))
-    ]
 
 
 def _charts(resources: list[dict[str, Any]]) -> dict[str, _Chart]:

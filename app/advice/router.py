@@ -44,6 +44,7 @@ from app.advice.service import (
 )
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
+from app.cds_hooks.metrics import cds_card_metrics
 from app.core.deps import AuditedSessionDep, PrincipalDep, SessionDep, audited, require_roles
 from app.core.errors import Unprocessable
 from app.core.openapi import problem_responses
@@ -355,4 +356,7 @@ async def read_advice_metrics(
     groups = await advice_metrics(
         session, viewer=viewer, specialty=_known_specialty(specialty), practice_ods=practice
     )
-    return AdviceMetricsPublic(generated_at=utcnow(), groups=groups)
+    cds_cards = await cds_card_metrics(
+        session, viewer=viewer, specialty=_known_specialty(specialty), practice_ods=practice
+    )
+    return AdviceMetricsPublic(generated_at=utcnow(), groups=groups, cds_cards=cds_cards)

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         le=65536,
         description="A bearer token or session cookie longer than this is refused (401) before it is read",
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description="The service's address as callers reach it; a CDS Hooks JWT's aud is this plus the path",
+    )
     jwks_refresh_seconds: int = Field(default=300, ge=1)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
 

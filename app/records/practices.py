@@ -104,6 +104,20 @@ class DirectoryConfig(BaseModel):
         return self
 
 
+class CdsClientConfig(BaseModel):
+    """An EHR allowed to call the CDS Hooks services, speaking for one practice (docs/cds-hooks.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, max_length=500, description="the iss its JWTs carry")
+    jwks: str = Field(min_length=1, description="its public keys: a JWKS file path or URL")
+    ods: str = Field(pattern=ODS_CODE.pattern, description="the practice the EHR speaks for")
+    jku: tuple[str, ...] = Field(default=(), description="JWK Set URLs a JWT's jku header may name")
+    fhir_servers: tuple[str, ...] = Field(
+        default=(), description="fhirServer base URLs it may send, beside the practice's own base_url"
+    )
+
+
 class PracticesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,6 +126,7 @@ class PracticesFile(BaseModel):
     # ``[specialties.<code>]``: a specialty's own settings, checked against its model at startup.
     specialties: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
     directory: DirectoryConfig = DirectoryConfig()
+    cds_clients: dict[str, CdsClientConfig] = Field(default_factory=dict)
 
     @field_validator("practices")
     @classmethod
@@ -125,6 +140,16 @@ class PracticesFile(BaseModel):
     def _mesh_when_needed(self) -> PracticesFile:
         if self.mesh is None and any(p.delivery == "mesh" for p in self.practices.values()):
             raise ValueError("a practice delivers by mesh but there is no [mesh] section")
+        return self
+
+    @model_validator(mode="after")
+    def _cds_clients_speak_for_known_practices(self) -> PracticesFile:
+        issuers = [client.issuer for client in self.cds_clients.values()]
+        if len(set(issuers)) != len(issuers):
+            raise ValueError("two cds_clients share one issuer")
+        for name, client in self.cds_clients.items():
+            if client.ods not in self.practices:
+                raise ValueError(f"cds_clients.{name}: ods {client.ods} is not a practice in this file")
         return self
 
 

@@ -13,6 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.advice import AdviceOutcome, AdviceRecommendation, FollowUpAction, Urgency
+from schemas.api.cds_hooks import CdsCardRuleMetrics
 from schemas.api.outbox import DeliveryStatusPublic
 from schemas.nhs_number import NhsNumber
 from schemas.text import AdviceText, Code, MessageText, NoteText, WrittenJson
@@ -196,3 +197,6 @@ class AdviceMetricsGroup(BaseModel):
 class AdviceMetricsPublic(BaseModel):
     generated_at: dt.datetime
     groups: list[AdviceMetricsGroup]
+    cds_cards: list[CdsCardRuleMetrics] = Field(
+        default_factory=list, description="CDS Hooks cards per rule: how often GPs accepted or overrode them"
+    )

@@ -83,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         network.practices,
         network.mesh,
         sealer=app.state.audit_sealer if settings.audit_sealer_enabled else None,
+        referrals=network.referrals,
     )
     app.state.outbox_worker = outbox_worker
     if settings.dev_mode and settings.practices_file is None:

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field
 
 from schemas.advice import AdviceMessage
 
-DeliveryChannel = Literal["mesh", "fhir-r4", "feed"]
-DeliveryStatus = Literal["pending", "delivering", "sent", "delivered", "acknowledged", "failed", "dead"]
+DeliveryChannel = Literal["mesh", "fhir-r4", "feed", "bars-referral"]
+DeliveryStatus = Literal[
+    "held", "pending", "delivering", "sent", "delivered", "acknowledged", "failed", "dead"
+]
 
 
 class DeliveryStatusPublic(BaseModel):

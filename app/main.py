@@ -32,6 +32,7 @@ from app.core.limits import RequestLimitsMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
+from app.outbox.router import admin_router as outbox_admin_router
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(advice_router)
     app.include_router(clinics_router)
     app.include_router(outbox_router)
+    app.include_router(outbox_admin_router)
     app.include_router(case_finding_router)
     app.include_router(case_finding_practice_router)
     install_web(app)

@@ -14,13 +14,14 @@ from sqlmodel import col
 
 from app.outbox.models import Channel, DeliveryState, OutboxMessage
 from schemas.advice import AdviceMessage
-from schemas.api.outbox import DeliveryStatusPublic
+from schemas.api.outbox import DeliveryStatusPublic, OutboxMessagePublic
 
 # GP Connect Send Document asks that a missing business acknowledgement reach a person. How long to wait is
 # ours to choose: 48 hours covers a practice filing a letter the working day after it arrives.
 ACK_OVERDUE_AFTER = timedelta(hours=48)
 
 HELD_REASON = "no [referrals] endpoint is configured; held until a worker with one starts"
+_STUCK = (DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.HELD)
 _AWAITING_ACK = frozenset({DeliveryState.SENT, DeliveryState.DELIVERED})
 # pg_advisory_xact_lock key for the feed's order: any constant no other part of the service uses.
 FEED_ORDER_LOCK = 0x5643_4F55_5442_4F58
@@ -167,8 +168,37 @@ def delivery_status(row: OutboxMessage, *, now: datetime) -> DeliveryStatusPubli
     )
 
 
+async def messages_needing_attention(
+    session: AsyncSession, *, channel: str | None, limit: int, now: datetime | None = None
+) -> tuple[list[OutboxMessagePublic], bool]:
+    """Failed, dead and held deliveries (referrals included), oldest first, and whether there are more.
+
+    Overdue MESH acknowledgements also need attention but show on their requests; this is the list of
+    deliveries that will not go anywhere until someone acts.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(_STUCK))
+        .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
+        .limit(limit + 1)
+    )
+    if channel is not None:
+        query = query.where(col(OutboxMessage.channel) == channel)
+    rows = list((await session.execute(query)).scalars())
+    moment = now or utc_now()
+    items = [
+        OutboxMessagePublic(
+            **delivery_status(row, now=moment).model_dump(),
+            advice_request_id=row.advice_request_id,
+            practice_ods=row.practice_ods,
+        )
+        for row in rows[:limit]
+    ]
+    return items, len(rows) > limit
+
+
 def needs_attention(row: OutboxMessage, *, now: datetime) -> bool:
-    if row.status in (DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.HELD):
+    if row.status in _STUCK:
         return True
     if row.channel != Channel.MESH or row.status not in _AWAITING_ACK or row.sent_at is None:
         return False

@@ -32,6 +32,18 @@ class DeliveryStatusPublic(BaseModel):
     )
 
 
+class OutboxMessagePublic(DeliveryStatusPublic):
+    """A delivery as operators see it: which request and practice it belongs to, and where it stands."""
+
+    advice_request_id: str
+    practice_ods: str
+
+
+class OutboxAttentionPublic(BaseModel):
+    items: list[OutboxMessagePublic] = Field(description="Oldest first")
+    has_more: bool
+
+
 class FeedItemPublic(BaseModel):
     message_id: str = Field(description="Stable across redeliveries: deduplicate on it")
     advice_request_id: str

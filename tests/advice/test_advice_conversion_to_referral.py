@@ -111,3 +111,23 @@ async def test_converting_again_hands_on_no_second_referral(
     shown = (await read(client, identity.practice(), request_id)).json()
     assert len(_referrals(shown)) == 1
     assert len(shown["responses"]) == 1
+
+
+async def test_a_held_referral_is_on_the_admins_list_of_deliveries_needing_attention(
+    client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    request_id = await submitted(client, identity.practice(), authorised_to_convert=True)
+    assert (await _convert(client, identity, request_id)).status_code == 201
+    listed = await client.get(
+        "/v1/outbox/attention", params={"channel": "bars-referral"}, headers=bearer(identity.admin())
+    )
+    assert listed.status_code == 200, listed.text
+    [item] = listed.json()["items"]
+    assert (item["advice_request_id"], item["practice_ods"]) == (request_id, "A12345")
+    assert (item["channel"], item["status"], item["needs_attention"]) == ("bars-referral", "held", True)
+    advice_only = await client.get(
+        "/v1/outbox/attention", params={"channel": "feed"}, headers=bearer(identity.admin())
+    )
+    assert advice_only.json()["items"] == []
+    refused = await client.get("/v1/outbox/attention", headers=bearer(identity.practice()))
+    assert refused.status_code == 403

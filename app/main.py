@@ -38,6 +38,7 @@ from app.core.limits import RequestLimitsMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
+from app.outbox.router import admin_router as outbox_admin_router
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
@@ -93,6 +94,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         network.practices,
         network.mesh,
         sealer=app.state.audit_sealer if settings.audit_sealer_enabled else None,
+        referrals=network.referrals,
     )
     app.state.outbox_worker = outbox_worker
     if settings.dev_mode and settings.practices_file is None:
@@ -151,6 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(attachments_router)
     app.include_router(clinics_router)
     app.include_router(outbox_router)
+    app.include_router(outbox_admin_router)
     app.include_router(case_finding_router)
     app.include_router(case_finding_practice_router)
     app.include_router(cds_hooks_router)

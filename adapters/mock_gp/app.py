@@ -10,6 +10,7 @@ replacing the current one); ``GET /_received`` (what was written, counted raw an
 ``DELETE /_received``; the searches answered are counted there too, by resource type.
 
 Bulk export (``$export`` at Patient and Group level, and its faults): ``adapters/mock_gp/bulk.py``.
+Referrals (BaRS ``POST /$process-message``, and ``/_referrals``): ``adapters/mock_gp/referrals.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from starlette.routing import Route
 
 from adapters.mock_gp.bulk import BulkExports
 from adapters.mock_gp.faults import FaultConfig, FaultState
+from adapters.mock_gp.referrals import ReferralInbox
 from adapters.mock_gp.store import ResourceStore, SearchError
 
 FHIR_JSON = "application/fhir+json"
@@ -89,6 +91,7 @@ class _MockGP:
         self.faults = FaultState(faults)
         self.received = _Received()
         self.exports = BulkExports(store, self.faults)
+        self.referrals = ReferralInbox(self.faults)
 
     async def fhir(self, request: Request) -> Response:
         """Every FHIR interaction goes through here, so faults apply to all of them alike."""
@@ -190,6 +193,7 @@ class _MockGP:
             return JSONResponse({"error": str(exc)}, status_code=400)
         self.faults = FaultState(config)
         self.exports.faults = self.faults
+        self.referrals.faults = self.faults
         return JSONResponse(self.faults.describe())
 
     async def get_received(self, request: Request) -> Response:
@@ -227,6 +231,7 @@ def create_mock_gp_app(data_dir: Path, faults: FaultConfig = FaultConfig()) -> S
     mock = _MockGP(store, faults)
     routes = [
         *mock.exports.routes(),
+        *mock.referrals.routes(),
         Route("/fhir/metadata", mock.fhir, methods=["GET"]),
         Route("/fhir/{resource_type}", mock.fhir, methods=["GET", "POST"]),
         Route("/fhir/{resource_type}/{resource_id}", mock.fhir, methods=["GET", "PUT"]),

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, UniqueConstraint, false
 from sqlmodel import AutoString, Field, SQLModel
 
 from schemas.advice import AdviceOutcome, AdviceRecommendation, Urgency
@@ -50,6 +50,10 @@ class AdviceRequest(SQLModel, table=True):
     question: str = Field(max_length=4000)
     urgency: Urgency = Field(sa_type=AutoString(16))
     context: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The practice's e-RS-style authorisation for the provider to convert the request into a referral.
+    authorised_to_convert: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     status: str = Field(max_length=32, index=True)
     version: int = Field(default=1, sa_column=_request_version)
     created_by: str = Field(max_length=200)

@@ -45,6 +45,7 @@ def summary_public(advice_request: AdviceRequest) -> AdviceRequestSummary:
         specialty=advice_request.specialty,
         question=advice_request.question,
         urgency=advice_request.urgency,
+        authorised_to_convert=advice_request.authorised_to_convert,
         created_at=as_utc(advice_request.created_at),
     )
 

@@ -26,6 +26,7 @@ from app.core.errors import Unprocessable
 from app.outbox.service import enqueue_advice
 from app.records.practices import PracticeConfig
 from app.records.wiring import PracticeNetwork
+from app.referrals.service import CONVERSION_OUTCOME, ensure_conversion_authorised, hand_on_referral
 from app.specialties.base import Specialty
 from app.specialties.registry import get_specialty
 from app.specialties.settings import SpecialtySettings
@@ -83,11 +84,16 @@ async def give_advice_response(
     submission: AdviceResponseCreate,
     practices: Mapping[str, PracticeConfig],
     letter: LetterContext,
+    referral_endpoint_configured: bool,
 ) -> tuple[AdviceResponse, AdviceMessage]:
-    """Records the consultant's answer, moves the request on, and queues the message for the practice."""
+    """Records the consultant's answer, moves the request on, and queues the message for the practice;
+    a conversion also queues the referral. Raises Conflict for a conversion the practice did not authorise."""
     specialty = get_specialty(advice_request.specialty)
     if submission.outcome not in specialty.advice_outcomes:
         raise Unprocessable(f"{submission.outcome} is not an outcome {specialty.code} offers")
+    converting = submission.outcome == CONVERSION_OUTCOME
+    if converting:
+        ensure_conversion_authorised(advice_request)
     actions = follow_up_actions(specialty, submission.actions, today=practice_today())
     event = OUTCOME_EVENTS[submission.outcome]
     now = utcnow()
@@ -110,6 +116,8 @@ async def give_advice_response(
     await save(session)
     message = _advice_message(advice_request, response, actions, specialty, practices, letter)
     await enqueue_advice(session, message, delivery=_delivery(practices, advice_request.practice_ods))
+    if converting:
+        await hand_on_referral(session, message, endpoint_configured=referral_endpoint_configured)
     return response, message
 
 
@@ -129,6 +137,9 @@ async def answer_advice_request(
 ) -> AdviceResponse:
     """The consultant's answer with its letter: the patient and chart read from their practice, then
     the response recorded and the message queued. Every way of answering goes through here."""
+    if submission.outcome == CONVERSION_OUTCOME:
+        # Before the record is read: a refused conversion needs nothing from the practice's system.
+        ensure_conversion_authorised(advice_request)
     letter = await letter_context(
         network,
         get_specialty(advice_request.specialty),
@@ -143,6 +154,7 @@ async def answer_advice_request(
         submission=submission,
         practices=network.practices,
         letter=letter,
+        referral_endpoint_configured=network.referrals.endpoint is not None,
     )
     if submission.outcome in ADVISES:
         await mark_patient_advised(

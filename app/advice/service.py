@@ -103,6 +103,7 @@ async def create_advice_request(
         question=submission.question,
         urgency=submission.urgency,
         context=submission.context,
+        authorised_to_convert=submission.authorised_to_convert,
         status=AdviceStatus.AWAITING_REVIEW.value,
         created_by=author.sub,
         created_at=now,

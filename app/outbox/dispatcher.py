@@ -23,14 +23,18 @@ from app.outbox.claims import Claim, claim_due, release, settle
 from app.outbox.metrics import DELIVERIES
 from app.outbox.models import Channel, DeliveryState
 from app.outbox.ports import DeliveryNotConfigured, ReceiverNotTried, ResolveDelivery, UpstreamError
-from app.outbox.service import utc_now
+from app.outbox.service import release_held_referrals, utc_now
 from schemas.advice import AdviceMessage
 
 log = logging.getLogger("vclinic.outbox")
 
 # What a successful delivery means on each channel: MESH has only accepted the letter (acknowledgements
-# follow); a practice's FHIR server that answered 2xx has the advice.
-_DELIVERED_STATE = {Channel.MESH: DeliveryState.SENT, Channel.FHIR_R4: DeliveryState.DELIVERED}
+# follow); a practice's FHIR server, or a referral receiver's $process-message, that answered 2xx has it.
+_DELIVERED_STATE = {
+    Channel.MESH: DeliveryState.SENT,
+    Channel.FHIR_R4: DeliveryState.DELIVERED,
+    Channel.BARS_REFERRAL: DeliveryState.DELIVERED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,12 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = utc_now,
         uniform: Callable[[], float] = random.random,
+        release_held_referrals: bool = False,
     ) -> None:
+        """``release_held_referrals``: this dispatcher has a referral endpoint, so referrals held for want
+        of one are queued on its first run."""
         self._factory = factory
+        self._held_to_release = release_held_referrals
         self._resolve = resolve
         self.policy = policy
         self._clock = clock
@@ -79,6 +87,10 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claims one batch and delivers it concurrently; returns how many messages it claimed."""
+        if self._held_to_release:
+            async with self._factory() as session, session.begin():
+                await release_held_referrals(session, now=self._clock())
+            self._held_to_release = False
         claims = await self._claim()
         outcomes = await asyncio.gather(*(self._deliver(claim) for claim in claims), return_exceptions=True)
         for outcome in outcomes:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.cursors import InvalidCursor, decode_position, encode_cursor
-from app.outbox.models import OutboxMessage
+from app.outbox.models import Channel, OutboxMessage
 from app.outbox.service import as_utc
 from schemas.advice import AdviceMessage
 from schemas.api.outbox import FeedItemPublic, FeedPagePublic
@@ -38,6 +38,8 @@ async def feed_page(
                 .where(
                     col(OutboxMessage.practice_ods) == practice_ods,
                     col(OutboxMessage.feed_sequence) > position,
+                    # A referral goes to the referral service, not to the practice.
+                    col(OutboxMessage.channel) != Channel.BARS_REFERRAL,
                 )
                 .order_by(col(OutboxMessage.feed_sequence))
                 .limit(limit + 1)

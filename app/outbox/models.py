@@ -18,6 +18,8 @@ class Channel(StrEnum):
     MESH = "mesh"
     FHIR_R4 = "fhir-r4"
     FEED = "feed"
+    # A converted request's referral, as a BaRS message to the referral receiver (``app/referrals``).
+    BARS_REFERRAL = "bars-referral"
 
 
 class DeliveryState(StrEnum):
@@ -25,9 +27,11 @@ class DeliveryState(StrEnum):
 
     ``sent``: MESH took the letter, no acknowledgement yet; ``delivered``: the practice's system has it;
     ``acknowledged``: the practice confirmed it; ``failed``: refused or undeliverable, and ``dead``: out of
-    retries; a person must look at both.
+    retries; a person must look at both. ``held``: kept, not yet tried, because there is nowhere configured
+    to send it (a referral with no ``[referrals]`` endpoint); a dispatcher that has one releases it.
     """
 
+    HELD = "held"
     PENDING = "pending"
     DELIVERING = "delivering"
     SENT = "sent"

@@ -14,12 +14,14 @@ from sqlmodel import col
 
 from app.outbox.models import Channel, DeliveryState, OutboxMessage
 from schemas.advice import AdviceMessage
-from schemas.api.outbox import DeliveryStatusPublic
+from schemas.api.outbox import DeliveryStatusPublic, OutboxMessagePublic
 
 # GP Connect Send Document asks that a missing business acknowledgement reach a person. How long to wait is
 # ours to choose: 48 hours covers a practice filing a letter the working day after it arrives.
 ACK_OVERDUE_AFTER = timedelta(hours=48)
 
+HELD_REASON = "no [referrals] endpoint is configured; held until a worker with one starts"
+_STUCK = (DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.HELD)
 _AWAITING_ACK = frozenset({DeliveryState.SENT, DeliveryState.DELIVERED})
 # pg_advisory_xact_lock key for the feed's order: any constant no other part of the service uses.
 FEED_ORDER_LOCK = 0x5643_4F55_5442_4F58
@@ -43,11 +45,40 @@ async def enqueue_advice(
     delivered by becoming visible in the practice's feed. Raises ValueError for an unknown channel.
     """
     channel = Channel(delivery)
+    pushed = channel is not Channel.FEED
+    return await _enqueue(
+        session,
+        message,
+        channel=channel,
+        status=DeliveryState.PENDING if pushed else DeliveryState.DELIVERED,
+        now=now or utc_now(),
+    )
+
+
+async def enqueue_referral(
+    session: AsyncSession, message: AdviceMessage, *, held: bool, now: datetime | None = None
+) -> OutboxMessage:
+    """Queues a converted request's referral (``message.message_id`` stable for the request); again, a no-op.
+
+    ``held`` when no referral endpoint is configured: the row is kept, visible and needing attention, and is
+    not tried until a dispatcher with an endpoint releases it (``release_held_referrals``).
+    """
+    return await _enqueue(
+        session,
+        message,
+        channel=Channel.BARS_REFERRAL,
+        status=DeliveryState.HELD if held else DeliveryState.PENDING,
+        now=now or utc_now(),
+    )
+
+
+async def _enqueue(
+    session: AsyncSession, message: AdviceMessage, *, channel: Channel, status: DeliveryState, now: datetime
+) -> OutboxMessage:
     existing = await session.get(OutboxMessage, message.message_id)
     if existing is not None:
         return existing
-    now = now or utc_now()
-    pushed = channel is not Channel.FEED
+    due = status is DeliveryState.PENDING
     await _hold_feed_order(session)
     await session.execute(
         insert(OutboxMessage).values(
@@ -56,18 +87,37 @@ async def enqueue_advice(
             practice_ods=message.practice_ods,
             channel=channel.value,
             payload=message.model_dump(mode="json"),
-            status=DeliveryState.PENDING if pushed else DeliveryState.DELIVERED,
+            status=status,
             attempts=0,
-            next_attempt_at=now if pushed else None,
+            next_attempt_at=now if due else None,
+            last_error=HELD_REASON if status is DeliveryState.HELD else None,
             # Computed inside the INSERT, so on SQLite it is read under the write lock the INSERT takes.
             feed_sequence=_next_feed_position(),
             created_at=now,
-            sent_at=None if pushed else now,
+            sent_at=now if status is DeliveryState.DELIVERED else None,
         )
     )
     row = await session.get(OutboxMessage, message.message_id)
     assert row is not None
     return row
+
+
+async def release_held_referrals(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Puts every held referral in the queue; for a dispatcher that has a referral endpoint to send to."""
+    held = (col(OutboxMessage.status) == DeliveryState.HELD) & (
+        col(OutboxMessage.channel) == Channel.BARS_REFERRAL
+    )
+    # A read first, so that an idle start never takes SQLite's single write lock.
+    if (await session.execute(select(col(OutboxMessage.id)).where(held).limit(1))).first() is None:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(held)
+        .values(status=DeliveryState.PENDING, next_attempt_at=now or utc_now(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count
 
 
 def _next_feed_position() -> ScalarSelect[int]:
@@ -118,8 +168,37 @@ def delivery_status(row: OutboxMessage, *, now: datetime) -> DeliveryStatusPubli
     )
 
 
+async def messages_needing_attention(
+    session: AsyncSession, *, channel: str | None, limit: int, now: datetime | None = None
+) -> tuple[list[OutboxMessagePublic], bool]:
+    """Failed, dead and held deliveries (referrals included), oldest first, and whether there are more.
+
+    Overdue MESH acknowledgements also need attention but show on their requests; this is the list of
+    deliveries that will not go anywhere until someone acts.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(_STUCK))
+        .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
+        .limit(limit + 1)
+    )
+    if channel is not None:
+        query = query.where(col(OutboxMessage.channel) == channel)
+    rows = list((await session.execute(query)).scalars())
+    moment = now or utc_now()
+    items = [
+        OutboxMessagePublic(
+            **delivery_status(row, now=moment).model_dump(),
+            advice_request_id=row.advice_request_id,
+            practice_ods=row.practice_ods,
+        )
+        for row in rows[:limit]
+    ]
+    return items, len(rows) > limit
+
+
 def needs_attention(row: OutboxMessage, *, now: datetime) -> bool:
-    if row.status in (DeliveryState.FAILED, DeliveryState.DEAD):
+    if row.status in _STUCK:
         return True
     if row.channel != Channel.MESH or row.status not in _AWAITING_ACK or row.sent_at is None:
         return False

@@ -15,6 +15,7 @@ from adapters.http import CircuitBreaker, CircuitOpen, UpstreamClient
 from adapters.mesh.delivery import MeshLetterDelivery
 from adapters.mesh.itk import SenderOrganisation
 from adapters.mesh.mailbox import MeshMailbox, MeshMailboxSettings
+from adapters.referrals import BarsReferralDelivery, ReferralReceiver
 from app.advice.service import record_acknowledgement
 from app.audit.sealer import AuditSealer
 from app.audit.service import AuditLog
@@ -25,7 +26,7 @@ from app.outbox.inbox import poll_mesh_inbox
 from app.outbox.models import Channel
 from app.outbox.ports import DeliveryNotConfigured, PracticeDelivery, ReceiverNotTried
 from app.outbox.worker import OutboxWorker
-from app.records.practices import MeshConfig, PracticeConfig
+from app.records.practices import MeshConfig, PracticeConfig, ReferralsConfig
 from app.records.wiring import check_practices_file
 from schemas.advice import AdviceMessage
 
@@ -53,8 +54,10 @@ class PracticeDeliveries:
         *,
         timeout_seconds: float,
         breaker: Callable[[], CircuitBreaker] = CircuitBreaker,
+        referrals: ReferralsConfig | None = None,
     ) -> None:
         self._practices = practices
+        self._referrals = referrals or ReferralsConfig()
         self._mesh_config = mesh
         self._timeout = timeout_seconds
         self._breaker = breaker
@@ -62,13 +65,20 @@ class PracticeDeliveries:
         self._clients: list[httpx.AsyncClient] = []
         self.mesh: MeshMailbox | None = _mailbox(mesh) if mesh is not None else None
 
+    @property
+    def has_referral_endpoint(self) -> bool:
+        return self._referrals.endpoint is not None
+
     def resolve(self, practice_ods: str, channel: str) -> PracticeDelivery:
-        key = (practice_ods, channel)
+        # Every practice's referrals go to the one referral receiver, through one client and breaker.
+        key = ("", channel) if channel == Channel.BARS_REFERRAL else (practice_ods, channel)
         if key not in self._made:
             self._made[key] = _NotTriedWhenOpen(self._make(practice_ods, Channel(channel)))
         return self._made[key]
 
     def _make(self, practice_ods: str, channel: Channel) -> PracticeDelivery:
+        if channel is Channel.BARS_REFERRAL:
+            return self._referral_receiver()
         practice = self._practices.get(practice_ods)
         if practice is None:
             raise DeliveryNotConfigured(f"practice {practice_ods} is not in the practices file")
@@ -90,6 +100,24 @@ class PracticeDeliveries:
         self._clients.append(client)
         upstream = UpstreamClient(f"practice {practice_ods} advice endpoint", client, breaker=self._breaker())
         return FhirPushDelivery(upstream, base_url=base_url, nhs_number_system=practice.nhs_number_system)
+
+    def _referral_receiver(self) -> PracticeDelivery:
+        config = self._referrals
+        if config.endpoint is None:
+            raise DeliveryNotConfigured("no [referrals] endpoint is configured")
+        timeout = min(config.timeout_seconds, self._timeout)
+        client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+        self._clients.append(client)
+        upstream = UpstreamClient("referral receiver", client, breaker=self._breaker())
+        receiver = ReferralReceiver(
+            endpoint=config.endpoint,
+            target_identifier=config.target_identifier,
+            target_identifier_system=config.target_identifier_system,
+            source_endpoint=config.source_endpoint,
+            destination_endpoint=config.destination_endpoint,
+            bearer_token=config.bearer_token.get_secret_value() if config.bearer_token else None,
+        )
+        return BarsReferralDelivery(upstream, receiver)
 
     def _mesh_letters(self, practice_ods: str, practice: PracticeConfig) -> PracticeDelivery:
         if self.mesh is None or self._mesh_config is None or not practice.mesh_mailbox:
@@ -137,9 +165,17 @@ def build_outbox_worker(
     mesh: MeshConfig | None,
     *,
     sealer: AuditSealer | None = None,
+    referrals: ReferralsConfig | None = None,
 ) -> tuple[OutboxWorker, PracticeDeliveries]:
-    deliveries = PracticeDeliveries(practices, mesh, timeout_seconds=settings.upstream_timeout_seconds)
-    dispatcher = Dispatcher(factory, deliveries.resolve, DispatchPolicy.from_settings(settings))
+    deliveries = PracticeDeliveries(
+        practices, mesh, timeout_seconds=settings.upstream_timeout_seconds, referrals=referrals
+    )
+    dispatcher = Dispatcher(
+        factory,
+        deliveries.resolve,
+        DispatchPolicy.from_settings(settings),
+        release_held_referrals=deliveries.has_referral_endpoint,
+    )
     mesh_poll = None
     if deliveries.mesh is not None:
         mesh_poll = partial(
@@ -163,7 +199,9 @@ async def run_worker(settings: Settings, *, once: bool, stop: asyncio.Event | No
     engine = create_engine(settings)
     factory = session_factory(engine)
     sealer = AuditSealer.from_settings(settings, AuditLog.from_settings(settings, factory))
-    worker, deliveries = build_outbox_worker(settings, factory, config.practices, config.mesh, sealer=sealer)
+    worker, deliveries = build_outbox_worker(
+        settings, factory, config.practices, config.mesh, sealer=sealer, referrals=config.referrals
+    )
     try:
         if once:
             return await worker.run_once()

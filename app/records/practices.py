@@ -90,6 +90,32 @@ class MeshConfig(BaseModel):
     sender_telephone: str | None = Field(default=None, description="The team's number, printed on letters")
 
 
+class ReferralsConfig(BaseModel):
+    """``[referrals]``: where converted advice requests go as BaRS referral messages (docs/referrals.md).
+
+    ``endpoint`` is the receiver's (or the BaRS proxy's) base URL; the message is POSTed to
+    ``{endpoint}/$process-message``. Without ``endpoint`` conversions are recorded and their referrals held.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint: str | None = Field(default=None, pattern=r"^https?://")
+    target_identifier: str = Field(
+        default="e-RS", min_length=1, description="NHSD-Target-Identifier's value (the broker's service id)"
+    )
+    target_identifier_system: str = "https://fhir.nhs.uk/Id/dos-service-id"
+    source_endpoint: str = Field(
+        default="https://fhir.nhs.uk/Id/dos-service-id|vclinic",
+        description="MessageHeader.source.endpoint: system|service-id of this service",
+    )
+    destination_endpoint: str = Field(
+        default="https://fhir.nhs.uk/Id/dos-service-id|e-RS",
+        description="MessageHeader.destination.endpoint: system|service-id of the receiver",
+    )
+    bearer_token: SecretStr | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
 class DirectoryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -123,6 +149,7 @@ class PracticesFile(BaseModel):
 
     practices: dict[str, PracticeConfig]
     mesh: MeshConfig | None = None
+    referrals: ReferralsConfig = ReferralsConfig()
     # ``[specialties.<code>]``: a specialty's own settings, checked against its model at startup.
     specialties: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
     directory: DirectoryConfig = DirectoryConfig()

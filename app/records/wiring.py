@@ -25,6 +25,7 @@ from app.records.practices import (
     MeshConfig,
     PracticeConfig,
     PracticesFile,
+    ReferralsConfig,
     load_practices_file,
 )
 from app.records.registry import RegistryDirectory
@@ -48,6 +49,8 @@ class PracticeNetwork:
     # How far back records are read, and how long all the upstream work behind one answer may take.
     record_history_years: int = 20
     upstream_deadline_seconds: float = 20.0
+    # Where a converted request's referral goes; with no endpoint, referrals are held.
+    referrals: ReferralsConfig = field(default_factory=ReferralsConfig)
 
     def source_for(self, ods: str) -> GPRecordSource:
         source = self.sources.get(ods)
@@ -143,4 +146,5 @@ def build_practice_network(
         clients,
         record_history_years=settings.record_history_years,
         upstream_deadline_seconds=settings.upstream_deadline_seconds,
+        referrals=config.referrals,
     )

@@ -206,6 +206,8 @@ async def _open_request(
         question=question,
         urgency=urgency,
         context={"requester": DEMO_REQUESTER},
+        # The demo practice authorises conversion, so the demo can show a referral handed on (and held).
+        authorised_to_convert=True,
     )
     created = await create_advice_request(
         session, author=DEMO_PRACTICE_SYSTEM, submission=submission, network=network

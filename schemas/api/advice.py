@@ -40,6 +40,13 @@ class AdviceRequestCreate(BaseModel):
     context: WrittenJson | None = Field(
         default=None, description=f"Optional structured context, at most {CONTEXT_MAX_BYTES} bytes of JSON"
     )
+    authorised_to_convert: bool = Field(
+        default=False,
+        description=(
+            "Do you authorise the provider to convert this advice request into a referral if appropriate? "
+            "Without it, a consultant's conversion is refused (409) and referring stays with the practice"
+        ),
+    )
 
     @field_validator("question")
     @classmethod
@@ -150,6 +157,9 @@ class AdviceRequestSummary(BaseModel):
     specialty: str
     question: str
     urgency: Urgency
+    authorised_to_convert: bool = Field(
+        description="The practice authorised conversion of this request into a referral"
+    )
     status: AdviceStatus
     version: int
     created_at: dt.datetime

@@ -9,8 +9,10 @@ from pydantic import BaseModel, Field
 
 from schemas.advice import AdviceMessage
 
-DeliveryChannel = Literal["mesh", "fhir-r4", "feed"]
-DeliveryStatus = Literal["pending", "delivering", "sent", "delivered", "acknowledged", "failed", "dead"]
+DeliveryChannel = Literal["mesh", "fhir-r4", "feed", "bars-referral"]
+DeliveryStatus = Literal[
+    "held", "pending", "delivering", "sent", "delivered", "acknowledged", "failed", "dead"
+]
 
 
 class DeliveryStatusPublic(BaseModel):
@@ -28,6 +30,18 @@ class DeliveryStatusPublic(BaseModel):
     needs_attention: bool = Field(
         description="Failed, out of retries, or unacknowledged long after it was sent: a person must look"
     )
+
+
+class OutboxMessagePublic(DeliveryStatusPublic):
+    """A delivery as operators see it: which request and practice it belongs to, and where it stands."""
+
+    advice_request_id: str
+    practice_ods: str
+
+
+class OutboxAttentionPublic(BaseModel):
+    items: list[OutboxMessagePublic] = Field(description="Oldest first")
+    has_more: bool
 
 
 class FeedItemPublic(BaseModel):

@@ -85,7 +85,7 @@ async def test_an_open_request_gives_its_specialty_a_relationship_with_the_patie
 async def test_the_relationship_ends_with_the_request_unless_it_became_a_referral(
     app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider, ending: str, kept: bool
 ) -> None:
-    request_id = await submitted(client, identity.practice())
+    request_id = await submitted(client, identity.practice(), authorised_to_convert=True)
     if ending == "cancel":
         await cancel(client, identity.practice(), request_id)
     elif ending == "convert":

@@ -85,7 +85,7 @@ async def test_a_message_over_4000_characters_is_unprocessable(
 async def test_a_finished_request_takes_no_more_messages(
     client: httpx.AsyncClient, identity: IdentityProvider, finish: str
 ) -> None:
-    request_id = await submitted(client, identity.practice())
+    request_id = await submitted(client, identity.practice(), authorised_to_convert=True)
     if finish == "cancel":
         await cancel(client, identity.practice(), request_id)
     else:

@@ -154,7 +154,7 @@ async def test_asking_for_information_waits_for_the_practice(
 async def test_converting_to_a_referral_finishes_the_request(
     client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:
-    request_id = await submitted(client, identity.practice())
+    request_id = await submitted(client, identity.practice(), authorised_to_convert=True)
     response = await answered(
         client,
         identity.consultant(),

@@ -159,7 +159,13 @@ def _posted(client: httpx.Client, path: str, token: str, body: object) -> dict[s
 def _set_up(base_url: str, practice: str, consultant: str) -> Fixture:
     """Through the API: the practice's 30 advice questions, and a clinic with the 30 patients on it."""
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        question = {"specialty": SPECIALTY, "question": "eGFR falling; please advise", "urgency": "routine"}
+        question = {
+            "specialty": SPECIALTY,
+            "question": "eGFR falling; please advise",
+            "urgency": "routine",
+            # Some of the demo patients meet no referral criterion; the reason lets every request in.
+            "outside_criteria_reason": "Asked for the load test whatever the criteria say.",
+        }
         request_ids = [
             str(_posted(client, "/v1/advice-requests", practice, question | {"nhs_number": nhs})["id"])
             for nhs in PATIENTS

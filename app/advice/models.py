@@ -65,6 +65,12 @@ class AdviceRequest(SQLModel, table=True):
     acknowledged_by: str | None = Field(default=None, max_length=200)
     acknowledgement_source: str | None = Field(default=None, max_length=32)
     referral_avoided: bool | None = None
+    # Champlain BASE's close-out answers (schemas.api.advice.CourseOfAction, ReferralOutcome).
+    course_of_action: str | None = Field(default=None, max_length=64)
+    referral_outcome: str | None = Field(default=None, max_length=64)
+    # The specialty's referral criteria met when the request was made; null when they could not be evaluated.
+    criteria_met: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    outside_criteria_reason: str | None = Field(default=None, max_length=1000)
 
 
 class ConversationMessage(SQLModel, table=True):

@@ -33,6 +33,8 @@ def state_public(advice_request: AdviceRequest) -> AdviceRequestStatePublic:
         closed_at=_optional_utc(advice_request.closed_at),
         acknowledged_at=_optional_utc(advice_request.acknowledged_at),
         referral_avoided=advice_request.referral_avoided,
+        course_of_action=advice_request.course_of_action,
+        referral_outcome=advice_request.referral_outcome,
     )
 
 
@@ -47,6 +49,8 @@ def summary_public(advice_request: AdviceRequest) -> AdviceRequestSummary:
         urgency=advice_request.urgency,
         authorised_to_convert=advice_request.authorised_to_convert,
         created_at=as_utc(advice_request.created_at),
+        criteria_met=advice_request.criteria_met,
+        outside_criteria_reason=advice_request.outside_criteria_reason,
     )
 
 

@@ -6,6 +6,7 @@ writes honour it when sent. Importing this module registers the relationship an 
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.relationships import register_relationship_check
 from app.advice.access import check_if_match, etag, open_request_in_specialty, visible_request
+from app.advice.criteria import criteria_at_submission
 from app.advice.idempotency import (
     IDEMPOTENT_WRITE_OPENAPI,
     REPLAYED_HEADER,
@@ -33,6 +35,7 @@ from app.advice.public import (
 )
 from app.advice.responses import answer_advice_request
 from app.advice.service import (
+    CloseOut,
     acknowledge_advice,
     add_conversation_message,
     cancel_advice_request,
@@ -45,7 +48,14 @@ from app.advice.service import (
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.cds_hooks.metrics import cds_card_metrics
-from app.core.deps import AuditedSessionDep, PrincipalDep, SessionDep, audited, require_roles
+from app.core.deps import (
+    AuditedSessionDep,
+    PrincipalDep,
+    SessionDep,
+    audited,
+    get_audited_session,
+    require_roles,
+)
 from app.core.errors import Unprocessable
 from app.core.openapi import problem_responses
 from app.core.params import AdviceRequestIdPath
@@ -140,17 +150,34 @@ async def submit_advice_request(
     note: Annotated[AuditNote, Depends(audited("request specialist advice"))],
     author: PracticeDep,
     write: IdempotentWriteDep,
-    session: AuditedSessionDep,
+    session: SessionDep,
 ) -> Response:
-    """Ask a specialty for advice about a patient registered at the caller's practice (404 if unknown)."""
+    """Ask a specialty for advice about a patient registered at the caller's practice (404 if unknown).
+
+    The patient's record is read for the specialty's referral criteria first; a patient meeting none needs
+    ``outside_criteria_reason`` (422), and a record that cannot be read leaves the criteria unknown.
+    """
     note.nhs_number = submission.nhs_number
     if (replay := await replay_if_seen(session, write)) is not None:
         return replay
-    created = await create_advice_request(
-        session, author=author, submission=submission, network=request.app.state.practices
-    )
-    headers = {"Location": f"/v1/advice-requests/{created.id}", "ETag": etag(created)}
-    return await respond_once(session, write, status=201, body=state_public(created), headers=headers)
+    # No connection, and on SQLite no write lock, is held while the practice is asked for the record.
+    await session.commit()
+    criteria_met = await criteria_at_submission(request, author=author, submission=submission)
+    async with asynccontextmanager(get_audited_session)(request) as audited_session:
+        # A concurrent duplicate may have been made meanwhile: its first answer wins.
+        if (replay := await replay_if_seen(audited_session, write)) is not None:
+            return replay
+        created = await create_advice_request(
+            audited_session,
+            author=author,
+            submission=submission,
+            network=request.app.state.practices,
+            criteria_met=criteria_met,
+        )
+        headers = {"Location": f"/v1/advice-requests/{created.id}", "ETag": etag(created)}
+        return await respond_once(
+            audited_session, write, status=201, body=state_public(created), headers=headers
+        )
 
 
 @router.get("/advice-requests", response_model=AdviceRequestPage, responses=problem_responses(401, 422, 503))
@@ -282,8 +309,8 @@ async def respond_to_advice_request(
 _ACKNOWLEDGEMENT_RESPONSES = _write_responses(200, *WRITE_PROBLEMS, 415)
 _ACKNOWLEDGEMENT_RESPONSES[409] = {
     **_ACKNOWLEDGEMENT_RESPONSES[409],
-    "description": "The advice is not yet given, or was acknowledged with a different referral_avoided: "
-    "`recorded` says what was recorded and when",
+    "description": "The advice is not yet given, or was acknowledged with a different close-out answer "
+    "(referral_avoided, course_of_action or referral_outcome): `recorded` says what was recorded and when",
 }
 
 
@@ -310,10 +337,7 @@ async def acknowledge_advice_request(
         return held
     advice_request = held
     await acknowledge_advice(
-        session,
-        advice_request=advice_request,
-        by=practice,
-        referral_avoided=submission.referral_avoided if submission is not None else None,
+        session, advice_request=advice_request, by=practice, close_out=CloseOut.of(submission)
     )
     body = state_public(advice_request)
     return await respond_once(session, write, status=200, body=body, headers={"ETag": etag(advice_request)})
@@ -352,11 +376,15 @@ async def read_advice_metrics(
     specialty: Annotated[str | None, Query(max_length=64)] = None,
     practice: Annotated[str | None, Query(max_length=10, description="A practice's ODS code")] = None,
 ) -> AdviceMetricsPublic:
-    """Volumes, time to advice and outcomes per specialty and practice, over requests the caller may see."""
-    groups = await advice_metrics(
+    """Volumes, time to advice, outcomes and close-outs per specialty and practice, and each alone."""
+    metrics = await advice_metrics(
+        session,
+        viewer=viewer,
+        specialty=_known_specialty(specialty),
+        practice_ods=practice,
+        generated_at=utcnow(),
+    )
+    metrics.cds_cards = await cds_card_metrics(
         session, viewer=viewer, specialty=_known_specialty(specialty), practice_ods=practice
     )
-    cds_cards = await cds_card_metrics(
-        session, viewer=viewer, specialty=_known_specialty(specialty), practice_ods=practice
-    )
-    return AdviceMetricsPublic(generated_at=utcnow(), groups=groups, cds_cards=cds_cards)
+    return metrics

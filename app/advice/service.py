@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -13,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col
 
 from app.advice.access import request_for_update, visible_to
+from app.advice.criteria import known_specialty, require_reason_outside_criteria
 from app.advice.models import AdviceRequest, AdviceResponse, ConversationMessage
 from app.advice.states import (
     TERMINAL_STATUSES,
@@ -25,11 +27,16 @@ from app.advice.states import (
 )
 from app.auth.principal import Principal, Role
 from app.core.cursors import InvalidCursor, decode_cursor, encode_cursor
-from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
+from app.core.errors import Conflict, Forbidden, PreconditionFailed
 from app.records.service import registered_practice
 from app.records.wiring import PracticeNetwork
-from app.specialties.registry import SPECIALTIES
-from schemas.api.advice import AdviceRequestCreate, AdviceStatus
+from schemas.api.advice import (
+    AcknowledgementCreate,
+    AdviceRequestCreate,
+    AdviceStatus,
+    CourseOfAction,
+    ReferralOutcome,
+)
 from schemas.text import unwritable_character
 
 log = logging.getLogger("vclinic.advice")
@@ -85,16 +92,23 @@ async def save(session: AsyncSession) -> None:
 
 
 async def create_advice_request(
-    session: AsyncSession, *, author: Principal, submission: AdviceRequestCreate, network: PracticeNetwork
+    session: AsyncSession,
+    *,
+    author: Principal,
+    submission: AdviceRequestCreate,
+    network: PracticeNetwork,
+    criteria_met: list[str] | None = None,
 ) -> AdviceRequest:
-    """A practice asks a specialty about one of its own registered patients."""
-    if submission.specialty not in SPECIALTIES:
-        raise Unprocessable(
-            f"no specialty {submission.specialty!r}; available: {', '.join(sorted(SPECIALTIES))}"
-        )
+    """A practice asks a specialty about one of its own registered patients.
+
+    ``criteria_met`` are the specialty's referral criteria the patient met (``app.advice.criteria``), None
+    when unknown; a request meeting none needs the practice's reason (422 without it).
+    """
+    specialty = known_specialty(submission.specialty)
     ods = await registered_practice(network, submission.nhs_number)
     if ods != author.ods:
         raise Forbidden("the patient is not registered at your practice")
+    require_reason_outside_criteria(specialty.code, criteria_met, submission)
     now = utcnow()
     advice_request = AdviceRequest(
         nhs_number=submission.nhs_number,
@@ -104,6 +118,8 @@ async def create_advice_request(
         urgency=submission.urgency,
         context=submission.context,
         authorised_to_convert=submission.authorised_to_convert,
+        criteria_met=criteria_met,
+        outside_criteria_reason=submission.outside_criteria_reason,
         status=AdviceStatus.AWAITING_REVIEW.value,
         created_by=author.sub,
         created_at=now,
@@ -157,36 +173,84 @@ class AcknowledgementDiffers(Conflict):
     title, kind = "Already acknowledged differently", "acknowledgement-differs"
 
 
-def _refuse_a_different_answer(advice_request: AdviceRequest, referral_avoided: bool | None) -> None:
-    """A recorded outcome is never silently kept against a different one, nor changed: the caller is told."""
-    recorded = advice_request.referral_avoided
-    if recorded is None or referral_avoided is None or recorded == referral_avoided:
+@dataclass(frozen=True, slots=True)
+class CloseOut:
+    """The practice's answers at acknowledgement; any may be missing, and each is recorded once."""
+
+    referral_avoided: bool | None = None
+    course_of_action: CourseOfAction | None = None
+    referral_outcome: ReferralOutcome | None = None
+
+    @classmethod
+    def of(cls, submission: AcknowledgementCreate | None) -> CloseOut:
+        """The submission's answers, with referral_avoided as its referral outcome implies it."""
+        if submission is None:
+            return cls()
+        return cls(
+            referral_avoided=submission.answered_referral_avoided(),
+            course_of_action=submission.course_of_action,
+            referral_outcome=submission.referral_outcome,
+        )
+
+
+def _recorded(advice_request: AdviceRequest) -> dict[str, object]:
+    return {
+        "referral_avoided": advice_request.referral_avoided,
+        "course_of_action": advice_request.course_of_action,
+        "referral_outcome": advice_request.referral_outcome,
+    }
+
+
+def _differences(advice_request: AdviceRequest, close_out: CloseOut) -> list[str]:
+    recorded = _recorded(advice_request)
+    given = {
+        "referral_avoided": close_out.referral_avoided,
+        "course_of_action": close_out.course_of_action and close_out.course_of_action.value,
+        "referral_outcome": close_out.referral_outcome and close_out.referral_outcome.value,
+    }
+    return [
+        name
+        for name, answer in given.items()
+        if answer is not None and recorded[name] is not None and recorded[name] != answer
+    ]
+
+
+def _answer_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _refuse_a_different_answer(advice_request: AdviceRequest, close_out: CloseOut) -> None:
+    """A recorded answer is never silently kept against a different one, nor changed: the caller is told."""
+    differing = _differences(advice_request, close_out)
+    if not differing:
         return
+    recorded = _recorded(advice_request)
     # Written as the request's own JSON writes its times, so the two can be compared as text.
     acknowledged_at = (
         as_utc(advice_request.acknowledged_at or advice_request.updated_at).isoformat().replace("+00:00", "Z")
     )
+    answers = ", ".join(f"{name} {_answer_text(recorded[name])}" for name in differing)
     raise AcknowledgementDiffers(
-        f"the advice was acknowledged at {acknowledged_at} with referral_avoided "
-        f"{str(recorded).lower()}; an acknowledgement cannot change a recorded outcome",
+        f"the advice was acknowledged at {acknowledged_at} with {answers}; an acknowledgement cannot "
+        "change a recorded outcome",
         recorded={
             "acknowledged_at": acknowledged_at,
             "acknowledgement_source": advice_request.acknowledgement_source,
-            "referral_avoided": recorded,
+            **recorded,
         },
     )
 
 
 async def acknowledge_advice(
-    session: AsyncSession, *, advice_request: AdviceRequest, by: Principal, referral_avoided: bool | None
+    session: AsyncSession, *, advice_request: AdviceRequest, by: Principal, close_out: CloseOut
 ) -> AdviceRequest:
-    """The practice confirms it has the advice, closing the loop.
+    """The practice confirms it has the advice, closing the loop, with its close-out answers if it has them.
 
-    A repeat that agrees with what is recorded changes nothing; one that answers ``referral_avoided``
-    differently is refused with ``AcknowledgementDiffers`` (409).
+    A repeat that agrees with what is recorded, or only adds answers not yet given, changes nothing already
+    recorded; one that answers any question differently is refused with ``AcknowledgementDiffers`` (409).
     """
-    _refuse_a_different_answer(advice_request, referral_avoided)
-    _acknowledge(advice_request, side=side_of(by), source="api", by=by.sub, referral_avoided=referral_avoided)
+    _refuse_a_different_answer(advice_request, close_out)
+    _acknowledge(advice_request, side=side_of(by), source="api", by=by.sub, close_out=close_out)
     await save(session)
     return advice_request
 
@@ -216,19 +280,19 @@ async def record_acknowledgement(
         side=Side.PRACTICE,
         source=source,
         by=acknowledged_by,
-        referral_avoided=referral_avoided,
+        close_out=CloseOut(referral_avoided=referral_avoided),
     )
     await save(session)
 
 
 def _acknowledge(
-    advice_request: AdviceRequest, *, side: Side, source: str, by: str | None, referral_avoided: bool | None
+    advice_request: AdviceRequest, *, side: Side, source: str, by: str | None, close_out: CloseOut
 ) -> None:
-    """The first acknowledgement closes the request; whether a referral was avoided is kept once known.
+    """The first acknowledgement closes the request; each close-out answer is kept once known.
 
-    A MESH business acknowledgement usually arrives before the practice says whether the advice avoided a
-    referral, and a practice may acknowledge before it knows, so a later acknowledgement may add that
-    answer, but never change it.
+    A MESH business acknowledgement usually arrives before the practice has answered the close-out
+    questions, and a practice may acknowledge before it knows, so a later acknowledgement may add an answer,
+    but never change one.
     """
     now = utcnow()
     if advice_request.acknowledged_at is None:
@@ -236,8 +300,17 @@ def _acknowledge(
         advice_request.acknowledged_at = now
         advice_request.acknowledged_by = by
         advice_request.acknowledgement_source = source
-    if advice_request.referral_avoided is None and referral_avoided is not None:
-        advice_request.referral_avoided = referral_avoided
+    added = False
+    if advice_request.referral_avoided is None and close_out.referral_avoided is not None:
+        advice_request.referral_avoided = close_out.referral_avoided
+        added = True
+    if advice_request.course_of_action is None and close_out.course_of_action is not None:
+        advice_request.course_of_action = close_out.course_of_action.value
+        added = True
+    if advice_request.referral_outcome is None and close_out.referral_outcome is not None:
+        advice_request.referral_outcome = close_out.referral_outcome.value
+        added = True
+    if added:
         advice_request.updated_at = now
 
 

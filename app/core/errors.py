@@ -132,6 +132,11 @@ async def _problem_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def upstream_status(exc: UpstreamError) -> int:
+    """The status a route answers for the upstream failure, for callers that record rather than raise it."""
+    return next(status for kind, status, _, _ in _UPSTREAM_STATUS if isinstance(exc, kind))
+
+
 async def _upstream_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UpstreamError)
     for kind, status, title, slug in _UPSTREAM_STATUS:

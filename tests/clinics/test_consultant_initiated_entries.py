@@ -30,7 +30,14 @@ async def _practice_trail(client: httpx.AsyncClient, identity: IdentityProvider)
 
 
 async def _ask_for_advice(client: httpx.AsyncClient, identity: IdentityProvider) -> str:
-    body = {"nhs_number": PATIENT, "specialty": "nephrology", "question": "Refer?", "urgency": "routine"}
+    # The patient meets none of the referral criteria, so the practice says why it asks.
+    body = {
+        "nhs_number": PATIENT,
+        "specialty": "nephrology",
+        "question": "Refer?",
+        "urgency": "routine",
+        "outside_criteria_reason": "Strong family history of kidney failure.",
+    }
     headers = {**bearer(identity.practice(ods=DEMO_PRACTICE_ODS)), "Idempotency-Key": uuid.uuid4().hex}
     response = await client.post("/v1/advice-requests", json=body, headers=headers)
     assert response.status_code == 201, response.text

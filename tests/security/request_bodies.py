@@ -108,6 +108,7 @@ def prepared_writes(
         "question": "eGFR has fallen from 52 to 41 in a year. Refer, or manage in primary care?",
         "urgency": "routine",
         "context": {"medication": "ramipril 10 mg", "readings": ["BP 150/92"]},
+        "outside_criteria_reason": "Patient asks whether the fall needs a specialist at all.",
     }
 
     def submitted(nhs_number: str) -> str:
@@ -137,6 +138,12 @@ def prepared_writes(
         "recommendation": "advice-only",
         "advice": "Start an SGLT2 inhibitor.",
     }
+    # Only given advice is acknowledged.
+    advised = submitted(MILE_END_PATIENT)
+    etag = http.get(f"/v1/advice-requests/{advised}", headers=bearer(consultant)).headers["etag"]
+    answer_headers = {**bearer(consultant), **_key(), "If-Match": etag}
+    given = http.post(f"/v1/advice-requests/{advised}/response", json=advice, headers=answer_headers)
+    assert given.status_code == 201, given.text
     return {
         "POST /v1/advice-requests": Write(
             "POST", "/v1/advice-requests", lambda: {**bearer(practice), **_key()}, [request_body]
@@ -152,9 +159,15 @@ def prepared_writes(
         ),
         "POST /v1/advice-requests/{advice_request_id}/acknowledgement": Write(
             "POST",
-            f"/v1/advice-requests/{asked}/acknowledgement",
+            f"/v1/advice-requests/{advised}/acknowledgement",
             lambda: {**bearer(practice), **_key()},
-            [{"referral_avoided": True}],
+            [
+                {
+                    "referral_avoided": True,
+                    "course_of_action": "new-or-additional-course-of-action",
+                    "referral_outcome": "referral-contemplated-now-avoided",
+                }
+            ],
         ),
         "POST /v1/clinics": Write("POST", "/v1/clinics", lambda: bearer(consultant), [clinic_body]),
         "POST /v1/clinics/{clinic_id}/entries": Write(

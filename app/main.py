@@ -32,6 +32,7 @@ from app.core.limits import RequestLimitsMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
+from app.follow_up.router import router as follow_up_router
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
 from app.records.router import router as registrations_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outbox_router)
     app.include_router(case_finding_router)
     app.include_router(case_finding_practice_router)
+    app.include_router(follow_up_router)
     install_web(app)
     app.add_middleware(NoStoreMiddleware)
     return app

@@ -4,6 +4,7 @@ from app.advice import models as advice_models
 from app.audit import models as audit_models
 from app.case_finding import models as case_finding_models
 from app.clinics import models as clinic_models
+from app.follow_up import models as follow_up_models
 from app.outbox import models as outbox_models
 from app.records import registry as registration_models
 
@@ -12,6 +13,7 @@ TABLE_MODULES = (
     audit_models,
     case_finding_models,
     clinic_models,
+    follow_up_models,
     outbox_models,
     registration_models,
 )

@@ -44,7 +44,13 @@ def specialty_public(specialty: Specialty) -> SpecialtyPublic:
         referral_criteria=[CriterionPublic.model_validate(asdict(c)) for c in specialty.referral_criteria],
         advice_outcomes=list(specialty.advice_outcomes),
         follow_up_actions=[
-            FollowUpActionPublic.model_validate(asdict(a)) for a in specialty.follow_up_actions
+            FollowUpActionPublic(
+                code=a.code,
+                title=a.title,
+                default_due_days=a.default_due_days,
+                satisfied_by=[sorted(group) for group in a.satisfied_by],
+            )
+            for a in specialty.follow_up_actions
         ],
     )
 

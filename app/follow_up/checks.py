@@ -29,12 +29,12 @@ from app.auth.principal import Principal, Role
 from app.core.errors import NotFound
 from app.follow_up.models import TrackedAction
 from app.follow_up.results import analytes_of, results_showing_done
-from app.follow_up.service import close_by_result
+from app.follow_up.service import close_by_result, open_result_tied
 from app.records.needs import RecordNeeds, ResultNeed
 from app.records.ports import UpstreamError
 from app.records.service import fetch_clinical_record
 from app.records.wiring import PracticeNetwork
-from app.specialties.base import FollowUpActionDefinition
+from app.specialties.base import FollowUpActionDefinition, Specialty
 from app.specialties.registry import SPECIALTIES
 from schemas.api.follow_up import FollowUpStatus, ResultEvidence
 from schemas.clinical import ClinicalRecord
@@ -265,3 +265,32 @@ async def _close(
             session, principal=by, note=note, outcome="success", status=200, request_id=action.id
         )
     return True
+
+
+async def close_actions_shown_done(
+    session: AsyncSession,
+    audit_log: AuditLog,
+    record: ClinicalRecord,
+    *,
+    specialty: Specialty,
+    nhs_number: str,
+    now: datetime,
+) -> int:
+    """When a summary is read: the patient's open actions that the record just read shows done, closed.
+
+    Cheap: one indexed query, which finds nothing for most patients, and no further read of the record. Only
+    actions whose analytes the summary reads are judged here; the others wait for the background check.
+    """
+    read = {need.analyte for need in specialty.needs.results}
+    actions = [
+        action
+        for action in claimed_from(
+            await open_result_tied(session, nhs_number=nhs_number, specialty=specialty.code)
+        )
+        if (definition := definition_of(action.specialty, action.code)) is not None
+        and analytes_of(definition.satisfied_by) <= read
+    ]
+    await session.commit()
+    if not actions:
+        return 0
+    return await close_from_record(audit_log, record, actions, by=RESULT_CHECK, now=now)

@@ -119,13 +119,23 @@ async def mark_done(session: AsyncSession, *, action: TrackedAction, by: Princip
         )
     if action.status != FollowUpStatus.OPEN:
         return False
-    action.status = FollowUpStatus.DONE.value
-    action.closed_at = now
-    action.closed_by = by.sub
-    action.closed_by_role = by.role.value
-    action.next_check_at = None
-    await session.flush()
-    return True
+    # Conditional, like the result check's closing: whichever commits first closes the action, and the
+    # other changes nothing, on SQLite too, where the row is not locked when read.
+    result = await session.execute(
+        update(TrackedAction)
+        .where(col(TrackedAction.id) == action.id, col(TrackedAction.status) == FollowUpStatus.OPEN)
+        .values(
+            status=FollowUpStatus.DONE,
+            closed_at=now,
+            closed_by=by.sub,
+            closed_by_role=by.role.value,
+            next_check_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(action)
+    changed: int = result.rowcount  # type: ignore[attr-defined]
+    return changed == 1
 
 
 async def close_by_result(

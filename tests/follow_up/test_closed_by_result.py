@@ -5,6 +5,7 @@ The practice is the mock GP, serving the patient's record before the repeat test
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from adapters.mock_gp import running_mock_gp
 from app.audit.models import AuditEvent
-from app.core.config import Settings
+from app.cli import main
+from app.core.config import Settings, get_settings
 from app.follow_up.checks import CLOSE_PURPOSE
 from app.follow_up.wiring import check_follow_up_once
 from app.main import create_app
@@ -160,3 +163,33 @@ async def test_reading_the_summary_closes_repeat_ue_and_acr_once_both_are_back_a
         f"egfr of {later}, acr of {later}" in action or f"egfr of {later}" in action for action in actions
     )
     assert not any("mg/mmol" in action or "mL/min" in action for action in actions)
+
+
+@pytest.fixture
+def settings_cache() -> Iterator[None]:
+    yield
+    get_settings.cache_clear()
+
+
+async def test_vclinic_follow_up_check_closes_what_the_record_shows_done_and_says_how_many(
+    settings: Settings,
+    identity: IdentityProvider,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    settings_cache: None,
+) -> None:
+    with _practice(tmp_path, "before", settings, _results()) as before:
+        await _advised(before, identity)
+    tomorrow = str(TODAY + timedelta(days=1))
+    repeat = fhir.result(PATIENT_ID, 3, fhir.UK["creatinine"], tomorrow, 149.0)
+    with _practice(tmp_path, "after", settings, _results(repeat)) as after:
+        monkeypatch.setenv("VCLINIC_DEV_MODE", "true")
+        monkeypatch.setenv("VCLINIC_DATABASE_URL", after.database_url)
+        monkeypatch.setenv("VCLINIC_PRACTICES_FILE", str(after.practices_file))
+        monkeypatch.setenv("VCLINIC_VAR_DIR", str(tmp_path / "var"))
+        get_settings.cache_clear()
+        exit_code = await asyncio.to_thread(main, ["follow-up", "check"])
+
+    assert exit_code == 0
+    assert "follow-up: 1 action(s) closed by result" in capsys.readouterr().out

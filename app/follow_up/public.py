@@ -6,6 +6,7 @@ from datetime import date
 
 from app.advice.service import as_utc
 from app.follow_up.models import TrackedAction
+from app.specialties.registry import SPECIALTIES
 from schemas.api.follow_up import FollowUpStatus, ResultEvidence, TrackedActionPublic
 
 
@@ -24,10 +25,17 @@ def action_public(action: TrackedAction, *, today: date) -> TrackedActionPublic:
         note=action.note,
         due_date=action.due_date,
         overdue=status is FollowUpStatus.OPEN and action.due_date is not None and action.due_date < today,
-        closes_by_result=action.next_check_at is not None or bool(action.evidence),
+        closes_by_result=_closes_by_result(action),
         status=status,
         advised_at=as_utc(action.advised_at),
         closed_at=as_utc(action.closed_at) if action.closed_at is not None else None,
         closed_by=action.closed_by,
         evidence=[ResultEvidence.model_validate(item) for item in action.evidence or ()],
     )
+
+
+def _closes_by_result(action: TrackedAction) -> bool:
+    """Whether its specialty says a result can show it done, whatever has closed it since."""
+    specialty = SPECIALTIES.get(action.specialty)
+    definitions = specialty.follow_up_actions if specialty is not None else ()
+    return any(definition.satisfied_by for definition in definitions if definition.code == action.code)

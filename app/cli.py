@@ -178,30 +178,29 @@ def _worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
 
-    async def work() -> tuple[int, int]:
+    async def work() -> tuple[int, int, int]:
         if args.once:
             attempted = await run_worker(settings, once=True)
             ran = await run_case_finding_worker(settings, once=True)
-            await run_follow_up_worker(settings, once=True)
-            return attempted, ran
+            return attempted, ran, await run_follow_up_worker(settings, once=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stop.set)
-        attempted, ran, _rounds = await asyncio.gather(
+        return await asyncio.gather(
             run_worker(settings, once=False, stop=stop),
             run_case_finding_worker(settings, once=False, stop=stop),
             run_follow_up_worker(settings, once=False, stop=stop),
         )
-        return attempted, ran
 
     try:
-        attempted, ran = asyncio.run(work())
+        attempted, ran, rounds = asyncio.run(work())
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     if args.once:
         print(f"outbox: {attempted} delivery attempt(s) made")
         print(f"case-finding: {ran} run(s) made")
+        print(f"follow-up: {rounds} round(s) of checks and overdue notices")
     return 0
 
 

@@ -199,31 +199,35 @@ def _worker(args: argparse.Namespace) -> int:
 
     from app.case_finding.wiring import run_case_finding_worker
     from app.core.logging import configure_logging
+    from app.follow_up.wiring import run_follow_up_worker
     from app.outbox.wiring import run_worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
 
-    async def work() -> tuple[int, int]:
+    async def work() -> tuple[int, int, int]:
         if args.once:
-            return await run_worker(settings, once=True), await run_case_finding_worker(settings, once=True)
+            attempted = await run_worker(settings, once=True)
+            ran = await run_case_finding_worker(settings, once=True)
+            return attempted, ran, await run_follow_up_worker(settings, once=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signal_number, stop.set)
-        attempted, ran = await asyncio.gather(
+        return await asyncio.gather(
             run_worker(settings, once=False, stop=stop),
             run_case_finding_worker(settings, once=False, stop=stop),
+            run_follow_up_worker(settings, once=False, stop=stop),
         )
-        return attempted, ran
 
     try:
-        attempted, ran = asyncio.run(work())
+        attempted, ran, rounds = asyncio.run(work())
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     if args.once:
         print(f"outbox: {attempted} delivery attempt(s) made")
         print(f"case-finding: {ran} run(s) made")
+        print(f"follow-up: {rounds} round(s) of checks and overdue notices")
     return 0
 
 
@@ -254,6 +258,20 @@ def _case_find(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def _follow_up_check(_args: argparse.Namespace) -> int:
+    from app.core.logging import configure_logging
+    from app.follow_up.wiring import check_follow_up_once
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    try:
+        closed = asyncio.run(check_follow_up_once(settings))
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    print(f"follow-up: {closed} action(s) closed by result")
     return 0
 
 
@@ -328,7 +346,8 @@ def _parser() -> argparse.ArgumentParser:
     mock_gp.set_defaults(handler=_mock_gp)
 
     worker = commands.add_parser(
-        "worker", help="deliver queued advice to practices, seal the audit log and run case-finding"
+        "worker",
+        help="deliver queued advice to practices, seal the audit log, run case-finding and follow-up checks",
     )
     worker.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     worker.set_defaults(handler=_worker)
@@ -339,6 +358,12 @@ def _parser() -> argparse.ArgumentParser:
     case_find.add_argument("--practice", required=True, help="the practice's ODS code")
     case_find.add_argument("--specialty", required=True, help="a specialty code, e.g. nephrology")
     case_find.set_defaults(handler=_case_find)
+
+    follow_up = commands.add_parser("follow-up", help="follow-up actions of consultants' advice")
+    follow_up_commands = follow_up.add_subparsers(dest="follow_up_command", required=True)
+    follow_up_commands.add_parser(
+        "check", help="check every open action a result can close against the GP record, now"
+    ).set_defaults(handler=_follow_up_check)
 
     outbox = commands.add_parser("outbox", help="advice delivery tools")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)

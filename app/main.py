@@ -38,6 +38,7 @@ from app.core.limits import RequestLimitsMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
+from app.follow_up.router import router as follow_up_router
 from app.outbox.router import admin_router as outbox_admin_router
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(case_finding_router)
     app.include_router(case_finding_practice_router)
     app.include_router(cds_hooks_router)
+    app.include_router(follow_up_router)
     install_web(app)
     app.add_middleware(NoStoreMiddleware)
     return app

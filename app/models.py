@@ -6,6 +6,7 @@ from app.audit import models as audit_models
 from app.case_finding import models as case_finding_models
 from app.cds_hooks import models as cds_hooks_models
 from app.clinics import models as clinic_models
+from app.follow_up import models as follow_up_models
 from app.outbox import models as outbox_models
 from app.records import registry as registration_models
 
@@ -16,6 +17,7 @@ TABLE_MODULES = (
     case_finding_models,
     cds_hooks_models,
     clinic_models,
+    follow_up_models,
     outbox_models,
     registration_models,
 )

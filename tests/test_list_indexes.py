@@ -16,18 +16,23 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from app.advice.models import AdviceRequest
+from app.advice.models import AdviceRequest, AdviceResponse
 from app.advice.service import list_advice_requests
 from app.audit.models import AuditEvent
 from app.audit.service import events_for_patient
 from app.auth.principal import Principal, Role
 from app.clinics.models import Clinic, ClinicEntry
 from app.clinics.service import entries_of, list_clinics
+from app.follow_up.checks import claim_checks
+from app.follow_up.models import NO_DUE_DATE, TrackedAction
+from app.follow_up.overdue import notify_overdue
+from app.follow_up.service import list_actions, overdue_counts
 from app.outbox.claims import claim_due
 from app.outbox.feed import encode_feed_cursor, feed_page
 from app.outbox.models import DeliveryState, OutboxMessage
 from schemas.api.advice import AdviceStatus
 from schemas.api.clinics import ClinicStatus, EntryStatus
+from schemas.api.follow_up import FollowUpStatus
 from tests.outbox.factories import advice_message
 from tests.support import databases
 
@@ -45,7 +50,14 @@ AUDITED_PATIENTS = 50
 # A feed is paged once it holds more than a page: each of these practices has had hundreds of messages.
 FEED_PRACTICES = 20
 START = datetime(2024, 1, 1, tzinfo=UTC)
-GROWING = {"advice_requests", "clinics", "clinic_entries", "audit_events", "outbox_messages"}
+GROWING = {
+    "advice_requests",
+    "clinics",
+    "clinic_entries",
+    "audit_events",
+    "outbox_messages",
+    "follow_up_actions",
+}
 CONSULTANT = Principal(sub="dr-lee", role=Role.CONSULTANT, specialty="nephrology")
 PRACTICE = Principal(sub="gp-1", role=Role.GP, ods="P00007")
 ADMIN = Principal(sub="admin-1", role=Role.ADMIN)
@@ -135,11 +147,67 @@ def _outbox_messages() -> Iterator[OutboxMessage]:
         )
 
 
+def _follow_up_actions() -> Iterator[AdviceRequest | AdviceResponse | TrackedAction]:
+    """A closed request per action batch, most actions long closed, a few open and due or overdue."""
+    for number in range(ROWS // 10):
+        created = START + timedelta(hours=number)
+        request = AdviceRequest(
+            id=f"follow-up-{number}",
+            nhs_number=_nhs(number),
+            practice_ods=_ods(number),
+            specialty="nephrology",
+            question="Falling eGFR",
+            urgency="routine",
+            status=AdviceStatus.CLOSED,
+            created_by="gp-1",
+            created_at=created,
+            updated_at=created,
+        )
+        response = AdviceResponse(
+            id=number + 1,
+            advice_request_id=request.id,
+            outcome="return-with-advice",
+            recommendation="advice-only",
+            advice="Repeat U&E",
+            actions=[],
+            consultant="dr-lee",
+            message_id=f"follow-up-message-{number}",
+            message_version=1,
+            created_at=created,
+        )
+        yield request
+        yield response
+        for position in range(10):
+            still_open = number >= ROWS // 10 - 20
+            due = created.date() + timedelta(days=14 + position)
+            yield TrackedAction(
+                advice_request_id=request.id,
+                response_id=number + 1,
+                nhs_number=request.nhs_number,
+                practice_ods=request.practice_ods,
+                specialty="nephrology",
+                code="repeat-ue-2-weeks",
+                title="Repeat U&E in 2 weeks",
+                due_date=due,
+                due_sort=due if position else NO_DUE_DATE,
+                status=FollowUpStatus.OPEN if still_open else FollowUpStatus.DONE,
+                advised_at=created,
+                next_check_at=created if still_open else None,
+                overdue_notified_at=None if still_open else created,
+            )
+
+
 async def _load(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with AsyncSession(engine) as session:
-            for rows in (_advice_requests(), _clinics(), _audit_events(), _outbox_messages()):
+            for rows in (
+                _advice_requests(),
+                _clinics(),
+                _audit_events(),
+                _outbox_messages(),
+                _follow_up_actions(),
+            ):
                 session.add_all(list(rows))
                 await session.flush()
             await session.commit()
@@ -222,6 +290,18 @@ KEYSET_PAGES: dict[str, Query] = {
     "practice's advice requests": lambda s: list_advice_requests(s, viewer=PRACTICE, limit=20),
     "every advice request": lambda s: list_advice_requests(s, viewer=ADMIN, limit=20),
     "practice feed": lambda s: feed_page(s, "P00007", after=encode_feed_cursor(5_000), limit=50),
+    "practice's follow-up actions": lambda s: list_actions(
+        s, viewer=PRACTICE, practice_ods="P00007", limit=20
+    ),
+    "practice's open follow-up actions": lambda s: list_actions(
+        s, viewer=PRACTICE, practice_ods="P00007", status=FollowUpStatus.OPEN, limit=20
+    ),
+    "consultant's view of a practice's follow-up actions": lambda s: list_actions(
+        s, viewer=CONSULTANT, practice_ods="P00007", limit=20
+    ),
+    "a request's follow-up actions": lambda s: list_actions(
+        s, viewer=ADMIN, advice_request_id="follow-up-7", limit=20
+    ),
 }
 # Read whole or newest first up to a bound, not by cursor: a sort of the few rows an index finds is fine.
 BOUNDED_LISTS: dict[str, Query] = {
@@ -231,6 +311,13 @@ BOUNDED_LISTS: dict[str, Query] = {
     "patient's audit trail": lambda s: events_for_patient(s, _nhs(17), limit=50),
     "deliveries due": lambda s: claim_due(
         s, now=START + timedelta(days=1), lease=timedelta(minutes=5), limit=20, max_attempts=5
+    ),
+    "follow-up checks due": lambda s: claim_checks(
+        s, due_by=START + timedelta(days=400), now=START, lease=timedelta(minutes=5), limit=20
+    ),
+    "overdue follow-up actions": lambda s: notify_overdue(s, today=date(2025, 6, 1), now=START, limit=20),
+    "a worklist's overdue follow-up actions": lambda s: overdue_counts(
+        s, specialty="nephrology", nhs_numbers=[_nhs(n) for n in range(20)], today=date(2025, 6, 1)
     ),
 }
 

@@ -23,6 +23,7 @@ from app.advice.states import OUTCOME_EVENTS, AdviceEvent, Side
 from app.auth.principal import Principal
 from app.clinics.service import mark_patient_advised
 from app.core.errors import Unprocessable
+from app.follow_up.service import track_response_actions
 from app.outbox.service import enqueue_advice
 from app.records.practices import PracticeConfig
 from app.records.wiring import PracticeNetwork
@@ -114,6 +115,14 @@ async def give_advice_response(
     )
     session.add(response)
     await save(session)
+    await track_response_actions(
+        session,
+        advice_request=advice_request,
+        response=response,
+        actions=actions,
+        specialty=specialty,
+        now=now,
+    )
     message = _advice_message(advice_request, response, actions, specialty, practices, letter)
     await enqueue_advice(session, message, delivery=_delivery(practices, advice_request.practice_ods))
     if converting:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
 from app.clinics.models import Clinic, ClinicEntry
@@ -88,11 +88,19 @@ def _summary_public(row: WorklistRow) -> WorklistSummaryPublic:
     )
 
 
-def worklist_public(clinic: Clinic, rows: Sequence[WorklistRow]) -> WorklistPublic:
+def worklist_public(
+    clinic: Clinic, rows: Sequence[WorklistRow], *, overdue: Mapping[str, int] | None = None
+) -> WorklistPublic:
+    """``overdue``: each patient's count of overdue follow-up actions, by NHS number."""
+    overdue = overdue or {}
     return WorklistPublic(
         clinic=clinic_public(clinic),
         entries=[
-            WorklistEntryPublic(**entry_public(row.entry).model_dump(), summary=_summary_public(row))
+            WorklistEntryPublic(
+                **entry_public(row.entry).model_dump(),
+                summary=_summary_public(row),
+                overdue_actions=overdue.get(row.entry.nhs_number, 0),
+            )
             for row in rows
         ],
     )

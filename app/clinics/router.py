@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response
 
 from app.access.relationships import register_relationship_check
+from app.advice.responses import practice_today
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.clinics.audit import WORKLIST_PURPOSE, audited_worklist_rows
@@ -34,6 +35,7 @@ from app.core.config import Settings
 from app.core.deps import AuditedSessionDep, SessionDep, audited, require_roles
 from app.core.openapi import problem_responses
 from app.core.params import ClinicIdPath, EntryIdPath
+from app.follow_up.service import overdue_counts
 from app.records.cache import record_cache
 from schemas.api.clinics import (
     ClinicCreate,
@@ -203,7 +205,13 @@ async def read_worklist(
     """The patients on the list in order, each with their summary's highlights or why it is unavailable."""
     clinic = await clinic_for(session, viewer, clinic_id)
     entries = await entries_of(session, clinic.id, active_only=True)
+    overdue = await overdue_counts(
+        session,
+        specialty=clinic.specialty,
+        nhs_numbers=[e.nhs_number for e in entries],
+        today=practice_today(),
+    )
     # The practices may take seconds to answer; the database connection is not held while they do.
     await session.commit()
     rows = await audited_worklist_rows(request, viewer=viewer, note=note, clinic=clinic, entries=entries)
-    return worklist_public(clinic, rows)
+    return worklist_public(clinic, rows, overdue=overdue)

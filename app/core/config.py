@@ -97,6 +97,25 @@ class Settings(BaseSettings):
         description="Day of the month the worker queues a run per practice with case_finding and specialty",
     )
 
+    follow_up_check_interval_seconds: float = Field(
+        default=6 * 3600.0,
+        ge=60,
+        le=7 * 86400,
+        description="How often the worker reads the record again for an open action a result can close",
+    )
+    follow_up_batch_size: int = Field(
+        default=50, ge=1, le=1000, description="Actions one worker round checks, or notices it writes"
+    )
+    follow_up_lease_seconds: float = Field(
+        default=300.0, gt=0, description="How long a worker's claim on an action's check keeps others off"
+    )
+    follow_up_poll_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How often an idle worker looks for due checks and overdue actions",
+    )
+
     audit_sealer_enabled: bool = Field(
         default=True,
         description="Seal audit events from inside the web process; any number may run, one seals at a time",

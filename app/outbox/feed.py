@@ -14,9 +14,11 @@ from app.core.cursors import InvalidCursor, decode_position, encode_cursor
 from app.outbox.models import Channel, OutboxMessage
 from app.outbox.service import as_utc
 from schemas.advice import AdviceMessage
+from schemas.api.follow_up import OverdueActionNotice
 from schemas.api.outbox import FeedItemPublic, FeedPagePublic
 
 _PREFIX = "feed:1:"
+ACTION_OVERDUE = "action-overdue"
 _LIST_NAME = "this feed"
 
 
@@ -47,18 +49,24 @@ async def feed_page(
         ).scalars()
     )
     page = rows[:limit]
-    items = [
-        FeedItemPublic(
-            message_id=row.id,
-            advice_request_id=row.advice_request_id,
-            version=int(row.payload.get("version", 1)),
-            event_time=as_utc(row.created_at),
-            advice=AdviceMessage.model_validate(row.payload),
-        )
-        for row in page
-    ]
+    items = [_item(row) for row in page]
     next_cursor = encode_feed_cursor(page[-1].feed_sequence) if page else after
     return FeedPagePublic(items=items, next_cursor=next_cursor, has_more=len(rows) > limit)
+
+
+def _item(row: OutboxMessage) -> FeedItemPublic:
+    """An advice message, or another event its payload names (``action-overdue``)."""
+    common = {
+        "message_id": row.id,
+        "advice_request_id": row.advice_request_id,
+        "version": int(row.payload.get("version", 1)),
+        "event_time": as_utc(row.created_at),
+    }
+    if row.payload.get("event") == ACTION_OVERDUE:
+        return FeedItemPublic(
+            **common, event=ACTION_OVERDUE, action=OverdueActionNotice.model_validate(row.payload["action"])
+        )
+    return FeedItemPublic(**common, advice=AdviceMessage.model_validate(row.payload))
 
 
 async def _last_position(session: AsyncSession) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,9 @@ _STUCK = (DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.HELD)
 _AWAITING_ACK = frozenset({DeliveryState.SENT, DeliveryState.DELIVERED})
 # pg_advisory_xact_lock key for the feed's order: any constant no other part of the service uses.
 FEED_ORDER_LOCK = 0x5643_4F55_5442_4F58
+# The ids of feed events other than advice start with this (advice message ids are bare hex): they are
+# notices in the feed, not deliveries of the request's advice.
+FEED_EVENT_PREFIX = "event-"
 
 
 def utc_now() -> datetime:
@@ -48,8 +52,11 @@ async def enqueue_advice(
     pushed = channel is not Channel.FEED
     return await _enqueue(
         session,
-        message,
+        message_id=message.message_id,
+        advice_request_id=message.advice_request_id,
+        practice_ods=message.practice_ods,
         channel=channel,
+        payload=message.model_dump(mode="json"),
         status=DeliveryState.PENDING if pushed else DeliveryState.DELIVERED,
         now=now or utc_now(),
     )
@@ -65,28 +72,62 @@ async def enqueue_referral(
     """
     return await _enqueue(
         session,
-        message,
+        message_id=message.message_id,
+        advice_request_id=message.advice_request_id,
+        practice_ods=message.practice_ods,
         channel=Channel.BARS_REFERRAL,
+        payload=message.model_dump(mode="json"),
         status=DeliveryState.HELD if held else DeliveryState.PENDING,
         now=now or utc_now(),
     )
 
 
-async def _enqueue(
-    session: AsyncSession, message: AdviceMessage, *, channel: Channel, status: DeliveryState, now: datetime
+async def enqueue_feed_event(
+    session: AsyncSession,
+    *,
+    event_id: str,
+    advice_request_id: str,
+    practice_ods: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
 ) -> OutboxMessage:
-    existing = await session.get(OutboxMessage, message.message_id)
+    """An event other than advice (``payload["event"]`` names it) for the practice's feed, in the caller's
+    transaction; the same ``event_id`` again is a no-op, so each event is written once."""
+    return await _enqueue(
+        session,
+        message_id=event_id,
+        advice_request_id=advice_request_id,
+        practice_ods=practice_ods,
+        channel=Channel.FEED,
+        payload=payload,
+        status=DeliveryState.DELIVERED,
+        now=now or utc_now(),
+    )
+
+
+async def _enqueue(
+    session: AsyncSession,
+    *,
+    message_id: str,
+    advice_request_id: str,
+    practice_ods: str,
+    channel: Channel,
+    payload: dict[str, Any],
+    status: DeliveryState,
+    now: datetime,
+) -> OutboxMessage:
+    existing = await session.get(OutboxMessage, message_id)
     if existing is not None:
         return existing
     due = status is DeliveryState.PENDING
     await _hold_feed_order(session)
     await session.execute(
         insert(OutboxMessage).values(
-            id=message.message_id,
-            advice_request_id=message.advice_request_id,
-            practice_ods=message.practice_ods,
+            id=message_id,
+            advice_request_id=advice_request_id,
+            practice_ods=practice_ods,
             channel=channel.value,
-            payload=message.model_dump(mode="json"),
+            payload=payload,
             status=status,
             attempts=0,
             next_attempt_at=now if due else None,
@@ -97,7 +138,7 @@ async def _enqueue(
             sent_at=now if status is DeliveryState.DELIVERED else None,
         )
     )
-    row = await session.get(OutboxMessage, message.message_id)
+    row = await session.get(OutboxMessage, message_id)
     assert row is not None
     return row
 
@@ -141,7 +182,10 @@ async def delivery_status_for(
     rows = (
         await session.execute(
             select(OutboxMessage)
-            .where(col(OutboxMessage.advice_request_id) == advice_request_id)
+            .where(
+                col(OutboxMessage.advice_request_id) == advice_request_id,
+                col(OutboxMessage.id).not_like(f"{FEED_EVENT_PREFIX}%"),
+            )
             .order_by(col(OutboxMessage.feed_sequence))
         )
     ).scalars()

@@ -53,11 +53,17 @@ class CaseFinding:
 
 @dataclass(frozen=True, slots=True)
 class FollowUpActionDefinition:
-    """A structured action a consultant can ask the practice to take, with a default time to act."""
+    """A structured action a consultant can ask the practice to take, with a default time to act.
+
+    ``satisfied_by`` makes it a test the GP record shows done: each group is a set of analyte codes (from the
+    specialty's ``analytes``) of which any one will do, and every group needs a result dated after the advice
+    ("repeat U&E and ACR": creatinine or eGFR, and ACR). Empty for an action no result can show done.
+    """
 
     code: str
     title: str
     default_due_days: int | None = None
+    satisfied_by: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,10 +21,12 @@ from app.audit.service import AuditNote
 from app.core.deps import PrincipalDep, SessionDep, audited
 from app.core.openapi import problem_responses
 from app.core.params import NhsNumberPath, SpecialtyCodePath
+from app.follow_up.checks import close_actions_shown_done
 from app.records.cache import record_cache
+from app.records.service import fetch_clinical_record
 from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES, get_specialty
-from app.specialties.service import build_summary_for
+from app.specialties.service import summarise
 from schemas.api.specialties import CriterionPublic, FollowUpActionPublic, SpecialtyPublic
 
 
@@ -44,7 +46,13 @@ def specialty_public(specialty: Specialty) -> SpecialtyPublic:
         referral_criteria=[CriterionPublic.model_validate(asdict(c)) for c in specialty.referral_criteria],
         advice_outcomes=list(specialty.advice_outcomes),
         follow_up_actions=[
-            FollowUpActionPublic.model_validate(asdict(a)) for a in specialty.follow_up_actions
+            FollowUpActionPublic(
+                code=a.code,
+                title=a.title,
+                default_due_days=a.default_due_days,
+                satisfied_by=[sorted(group) for group in a.satisfied_by],
+            )
+            for a in specialty.follow_up_actions
         ],
     )
 
@@ -68,14 +76,17 @@ async def read_summary(
     await require_record_access(session, principal, plugin.code, nhs_number, note)
     await session.commit()
     now: datetime = request.app.state.clock()
-    return await build_summary_for(
-        network=request.app.state.practices,
-        specialty=plugin,
-        nhs_number=nhs_number,
-        now=now,
-        specialty_settings=request.app.state.specialty_settings,
+    record = await fetch_clinical_record(
+        request.app.state.practices,
+        nhs_number,
+        plugin.needs,
+        today=now.date(),
         records=record_cache(request.app),
     )
+    await close_actions_shown_done(
+        session, request.app.state.audit_log, record, specialty=plugin, nhs_number=nhs_number, now=now
+    )
+    return summarise(plugin, record, now=now, specialty_settings=request.app.state.specialty_settings)
 
 
 def specialties_router() -> APIRouter:

@@ -32,6 +32,7 @@ from app.clinics.service import clinic_for, close_clinic_for, entries_of, list_c
 from app.core.deps import AuditedSessionDep, SessionDep, audited
 from app.core.errors import NotFound
 from app.core.params import ClinicIdPath, EntryIdPath, NhsNumberPath
+from app.follow_up.service import overdue_counts
 from app.outbox.service import delivery_status_for
 from app.specialties.registry import get_specialty
 from app.specialties.service import build_summary_for
@@ -94,13 +95,19 @@ async def worklist_page(
     clinic = await clinic_for(session, viewer, clinic_id)
     entries = await entries_of(session, clinic.id, active_only=True)
     questions = await _advice_requests_of(session, viewer, [e.advice_request_id for e in entries])
+    overdue = await overdue_counts(
+        session,
+        specialty=clinic.specialty,
+        nhs_numbers=[e.nhs_number for e in entries],
+        today=practice_today(),
+    )
     # The practices may take seconds to answer; the database connection is not held while they do.
     await session.commit()
     rows = await audited_worklist_rows(request, viewer=viewer, note=note, clinic=clinic, entries=entries)
     specialty = get_specialty(clinic.specialty)
     context = {
         "viewer": viewer,
-        "worklist": worklist_public(clinic, rows),
+        "worklist": worklist_public(clinic, rows, overdue=overdue),
         "advice_requests": questions,
         "criterion_titles": {c.code: c.title for c in specialty.referral_criteria},
         "row_state": row_state,

@@ -146,6 +146,9 @@ class WorklistSummaryPublic(BaseModel):
 
 class WorklistEntryPublic(ClinicEntryPublic):
     summary: WorklistSummaryPublic
+    overdue_actions: int = Field(
+        default=0, description="The patient's open follow-up actions in this specialty past their due date"
+    )
 
 
 class WorklistPublic(BaseModel):

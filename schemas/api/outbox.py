@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from schemas.advice import AdviceMessage
+from schemas.api.follow_up import OverdueActionNotice
 
+FeedEvent = Literal["advice", "action-overdue"]
 DeliveryChannel = Literal["mesh", "fhir-r4", "feed", "bars-referral"]
 DeliveryStatus = Literal[
     "held", "pending", "delivering", "sent", "delivered", "acknowledged", "failed", "dead"
@@ -46,10 +48,18 @@ class OutboxAttentionPublic(BaseModel):
 
 class FeedItemPublic(BaseModel):
     message_id: str = Field(description="Stable across redeliveries: deduplicate on it")
+    event: FeedEvent = Field(
+        default="advice",
+        description="`advice`: the consultant's advice, in `advice`; `action-overdue`: a follow-up action "
+        "passed its due date while still open, in `action` (once per action)",
+    )
     advice_request_id: str
     version: int
-    event_time: datetime = Field(description="When the advice was queued for the practice")
-    advice: AdviceMessage
+    event_time: datetime = Field(description="When the event was queued for the practice")
+    advice: AdviceMessage | None = Field(default=None, description="The advice, for an `advice` event")
+    action: OverdueActionNotice | None = Field(
+        default=None, description="The overdue action, for an `action-overdue` event"
+    )
 
 
 class FeedPagePublic(BaseModel):

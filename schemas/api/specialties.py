@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CriterionPublic(BaseModel):
@@ -15,6 +15,11 @@ class FollowUpActionPublic(BaseModel):
     code: str
     title: str
     default_due_days: int | None
+    satisfied_by: list[list[str]] = Field(
+        default_factory=list,
+        description="Analyte groups whose results, dated after the advice, close the action by themselves: "
+        "every group needs one result, and any analyte of a group will do",
+    )
 
 
 class SpecialtyPublic(BaseModel):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_referrals"
-down_revision: str | None = "0011_advice_close_out"
+down_revision: str | None = "0012_follow_up_actions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,7 +17,14 @@ from app.specialties.outcomes import Status, lowest_possible, months_before, non
 RULES = json.loads((Path(__file__).parent / "rules.json").read_text())
 BANDS: dict[str, dict[str, str]] = RULES["bands"]
 SOURCE: str = RULES["source"]
-FOLLOW_UP_ACTIONS = tuple(FollowUpActionDefinition(*action) for action in RULES["follow_up_actions"])
+# Actions a result shows done: action code → analyte groups, each group satisfied by any one of its analytes.
+SATISFIED_BY: dict[str, list[list[str]]] = RULES["follow_up_satisfied_by"]
+FOLLOW_UP_ACTIONS = tuple(
+    FollowUpActionDefinition(
+        code, title, due_days, satisfied_by=tuple(frozenset(group) for group in SATISFIED_BY.get(code, ()))
+    )
+    for code, title, due_days in RULES["follow_up_actions"]
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,15 +52,33 @@ OUTCOMES = (
 )
 _Action = FollowUpActionDefinition
 ACTIONS = (
-    _Action("repeat-fasting-triglyceride", "Repeat fasting triglyceride in 5 to 14 days", 14),
+    _Action(
+        "repeat-fasting-triglyceride",
+        "Repeat fasting triglyceride in 5 to 14 days",
+        14,
+        satisfied_by=(frozenset({Lipid.TRIGLYCERIDES.value}),),
+    ),
     _Action("urgent-lipid-specialist-review", "Arrange urgent lipid specialist review", 2),
     _Action("exclude-secondary-causes", "Check TSH, HbA1c, LFTs, U&E and urine protein", 28),
-    _Action("repeat-ldl-to-confirm", "Repeat LDL cholesterol to confirm (two measurements)", 28),
+    _Action(
+        "repeat-ldl-to-confirm",
+        "Repeat LDL cholesterol to confirm (two measurements)",
+        28,
+        satisfied_by=(frozenset({Lipid.LDL.value}),),
+    ),
     _Action("refer-fh-dna-testing", "Refer to the FH service for DNA testing", 28),
     _Action("record-family-history", "Record family history of premature CHD and high cholesterol", 28),
     _Action("start-high-intensity-statin", "Start or increase a high-intensity statin", 28),
     _Action("add-ezetimibe", "Add ezetimibe", 28),
-    _Action("repeat-lipids-3-months", "Repeat full lipid profile in 3 months", 90),
+    # A full profile: total cholesterol, HDL and triglycerides (LDL and non-HDL are often calculated).
+    _Action(
+        "repeat-lipids-3-months",
+        "Repeat full lipid profile in 3 months",
+        90,
+        satisfied_by=tuple(
+            frozenset({lipid.value}) for lipid in (Lipid.TOTAL_CHOLESTEROL, Lipid.HDL, Lipid.TRIGLYCERIDES)
+        ),
+    ),
     _Action("annual-lipid-review", "Annual lipid profile and adherence review", 365),
     _Action("cascade-testing", "Offer cascade testing to first-degree relatives", 90),
 )

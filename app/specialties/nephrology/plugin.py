@@ -79,9 +79,18 @@ _RISK_FLAGS: dict[KdigoRisk, HighlightFlag] = {
 }
 # NICE NG203 1.5.5: refer at a 5-year risk above 5%.
 KFRE_REFERRAL_PERCENT = 5.0
+# A U&E shows in the record as a creatinine (and the laboratory's eGFR from it): either shows it was taken.
+KIDNEY_FUNCTION = frozenset({CREATININE.code, EGFR.code})
 NEPHROLOGY_ACTIONS = (
-    FollowUpActionDefinition("repeat-ue-acr-3-months", "Repeat U&E and urine ACR in 3 months", 90),
-    FollowUpActionDefinition("repeat-ue-2-weeks", "Repeat U&E in 2 weeks", 14),
+    FollowUpActionDefinition(
+        "repeat-ue-acr-3-months",
+        "Repeat U&E and urine ACR in 3 months",
+        90,
+        satisfied_by=(KIDNEY_FUNCTION, frozenset({ACR.code})),
+    ),
+    FollowUpActionDefinition(
+        "repeat-ue-2-weeks", "Repeat U&E in 2 weeks", 14, satisfied_by=(KIDNEY_FUNCTION,)
+    ),
     FollowUpActionDefinition("start-sglt2-inhibitor", "Start an SGLT2 inhibitor", 30),
     FollowUpActionDefinition("optimise-acei-arb", "Start or titrate ACE inhibitor / ARB to maximum dose", 30),
     FollowUpActionDefinition("start-statin", "Start atorvastatin 20 mg", 30),

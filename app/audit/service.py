@@ -97,10 +97,7 @@ _ARRAY_TYPES: dict[str, TypeEngine[Any]] = {"occurred_at": DateTime(timezone=Tru
 _PG_APPEND = insert(AuditEvent.__table__).from_select(  # type: ignore[attr-defined]
     list(_APPENDED),
     select(
-        *(
-            func.unnest(cast(bindparam(name), ARRAY(_ARRAY_TYPES.get(name, Text()))))
-            for name in _APPENDED
-        )
+        *(func.unnest(cast(bindparam(name), ARRAY(_ARRAY_TYPES.get(name, Text())))) for name in _APPENDED)
     ),
 )
 

@@ -193,7 +193,6 @@ class RecordCache:
             raise found
         return found
 
-
     def built_from(
         self, key: Hashable, record: ClinicalRecord, inputs: tuple[object, ...], build: Callable[[], Built]
     ) -> Built:

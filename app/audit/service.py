@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.types import TypeEngine
 from sqlmodel import col
 
 from app.audit.chain import values_hash
@@ -67,6 +70,36 @@ class Outcome:
 # for an instant to learn which ids can no longer commit (app/audit/sealer.py, docs/audit-log.md).
 APPEND_LOCK_KEY = 0x76636C696E6963A1
 _APPEND = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)  # type: ignore[attr-defined]
+# Every column an append writes, in the order ``_row`` gives them.
+_APPENDED = (
+    "occurred_at",
+    "actor",
+    "role",
+    "organisation",
+    "specialty",
+    "nhs_number",
+    "purpose",
+    "action",
+    "outcome",
+    "status",
+    "request_id",
+    "break_glass_reason",
+    "access_basis",
+    "access_reason",
+    "previous_hash",
+    "hash",
+)
+_ARRAY_TYPES: dict[str, TypeEngine[Any]] = {"occurred_at": DateTime(timezone=True), "status": Integer()}
+# On PostgreSQL the rows go as one array per column, unnested in step: one short statement, the same text
+# for any number of rows, which the driver parses once and prepares. A multi-row VALUES list has a
+# placeholder per value, too many for the driver to keep its parse, and parsing it again cost more than
+# the rest of a worklist's read.
+_PG_APPEND = insert(AuditEvent.__table__).from_select(  # type: ignore[attr-defined]
+    list(_APPENDED),
+    select(
+        *(func.unnest(cast(bindparam(name), ARRAY(_ARRAY_TYPES.get(name, Text())))) for name in _APPENDED)
+    ),
+)
 
 
 class AuditLog:
@@ -132,11 +165,13 @@ class AuditLog:
             return
         occurred_at = datetime.now(UTC)
         rows = [self._row(principal, request_id, occurred_at, outcome) for outcome in outcomes]
-        if not self.sqlite:
+        if self.sqlite:
+            # Many parameter sets for one compiled INSERT … RETURNING, which the engine sends as one multi-row
+            # statement: a VALUES list compiled afresh for each request's rows cost more than the request did.
+            await session.execute(_APPEND, rows)
+        else:
             await session.execute(select(func.pg_advisory_xact_lock_shared(APPEND_LOCK_KEY)))
-        # Many parameter sets for one compiled INSERT … RETURNING, which the engine sends as one multi-row
-        # statement: a VALUES list compiled afresh for each request's rows cost more than the request did.
-        await session.execute(_APPEND, rows)
+            await session.execute(_PG_APPEND, {name: [row[name] for row in rows] for name in _APPENDED})
         for outcome in outcomes:
             outcome.note.recorded = True
 

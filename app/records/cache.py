@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from fastapi import FastAPI
 
@@ -25,6 +25,7 @@ from schemas.clinical import ClinicalRecord, RecordQuery
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
+Built = TypeVar("Built")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,8 @@ def _retrieve_outcome(task: asyncio.Task[object]) -> None:
         task.exception()
 
 
-# A record, or the failure that kept it, by practice, NHS number and query.
-RecordKey = tuple[str, str, RecordQuery]
+# A record, or the failure that kept it, by practice, NHS number and the query's number (``_QueryNumbers``).
+RecordKey = tuple[str, str, int]
 Found = ClinicalRecord | UpstreamError
 FetchRecords = Callable[[list[str]], Awaitable[Mapping[str, Found]]]
 # A patient's registered practice, or why it is not known.
@@ -122,6 +123,27 @@ def _whole(found: Found) -> bool:
     return isinstance(found, ClinicalRecord) and found.complete
 
 
+class _QueryNumbers:
+    """A small number for each record query: hashing a query walks every code it names, and a worklist of
+    thirty looked each patient's key up several times, so keys carry the number instead of the query."""
+
+    # Queries change with the day; past this many the old ones are forgotten (numbers are never reused).
+    REMEMBERED = 64
+
+    def __init__(self) -> None:
+        self._numbers: dict[RecordQuery, int] = {}
+        self._next = 0
+
+    def of(self, query: RecordQuery) -> int:
+        number = self._numbers.get(query)
+        if number is None:
+            if len(self._numbers) >= self.REMEMBERED:
+                self._numbers.clear()
+            number = self._numbers[query] = self._next
+            self._next += 1
+        return number
+
+
 class RecordCache:
     """The records of one app, for ``ttl`` by ``clock``; a ``ttl`` of zero shares fetches under way only."""
 
@@ -129,6 +151,12 @@ class RecordCache:
         self.ttl = ttl
         self._cache: SingleFlightCache[RecordKey, Found] = SingleFlightCache(ttl, clock)
         self._practices: SingleFlightCache[str, Practice] = SingleFlightCache(ttl, clock)
+        self._query_numbers = _QueryNumbers()
+        self._clock = clock
+        # What was built of a kept record, by what it is: the record and the other inputs it was built from
+        # (compared by identity), until when it may be reused, and the value.
+        self._built: dict[Hashable, tuple[tuple[object, ...], datetime, object]] = {}
+        self._built_pruned_at: datetime | None = None
 
     async def practices(self, nhs_numbers: Sequence[str], look_up: LookUpPractices) -> dict[str, Practice]:
         """Each patient's registered practice: kept, being looked up, or looked up now in one ``look_up``."""
@@ -143,7 +171,8 @@ class RecordCache:
             found = await fetch([nhs_number for _, nhs_number, _ in keys])
             return {key: found[key[1]] for key in keys}
 
-        keys = [(practice_ods, nhs_number, query) for nhs_number in nhs_numbers]
+        number = self._query_numbers.of(query)
+        keys = [(practice_ods, nhs_number, number) for nhs_number in nhs_numbers]
         found = await self._cache.get_many(keys, fetch_missing, keep=_whole)
         return {key[1]: found[key] for key in keys}
 
@@ -163,6 +192,35 @@ class RecordCache:
         if isinstance(found, UpstreamError):
             raise found
         return found
+
+    def built_from(
+        self, key: Hashable, record: ClinicalRecord, inputs: tuple[object, ...], build: Callable[[], Built]
+    ) -> Built:
+        """``build()``, made once for as long as ``record`` is kept: a cached read does not redo the work.
+
+        ``key`` names what is built and everything else it depends on by value (the patient, the day);
+        ``inputs`` are the objects it depends on besides the record, reused only while they are the same
+        objects. A record the cache does not keep (incomplete, or no time to live) is built from every time.
+        """
+        if self.ttl <= timedelta(0) or not record.complete:
+            return build()
+        now = self._clock()
+        sources = (record, *inputs)
+        earlier = self._built.get(key)
+        if (
+            earlier is not None
+            and earlier[1] > now
+            and len(earlier[0]) == len(sources)
+            and all(a is b for a, b in zip(earlier[0], sources, strict=True))
+        ):
+            return cast(Built, earlier[2])
+        value = build()
+        if self._built_pruned_at is None or self._built_pruned_at <= now - self.ttl:
+            # Kept no longer than the records they were built from.
+            self._built = {k: v for k, v in self._built.items() if v[1] > now}
+            self._built_pruned_at = now
+        self._built[key] = (sources, now + self.ttl, value)
+        return value
 
 
 def record_cache(app: FastAPI) -> RecordCache:

@@ -29,7 +29,17 @@ async def build_summary_for(
     """
     today = now.date()
     record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=today, records=records)
-    return summarise(specialty, record, now=now, specialty_settings=specialty_settings)
+    if records is None:
+        return summarise(specialty, record, now=now, specialty_settings=specialty_settings)
+    # A kept record's summary is built once a day (its ages and windows are by day) and reused while the
+    # record is kept; only the moment it is given at changes from read to read.
+    built = records.built_from(
+        ("summary", specialty.code, nhs_number, today),
+        record,
+        (specialty, specialty_settings.of(specialty.code)),
+        lambda: summarise(specialty, record, now=now, specialty_settings=specialty_settings),
+    )
+    return built if built.generated_at == now else built.model_copy(update={"generated_at": now})
 
 
 def summarise(

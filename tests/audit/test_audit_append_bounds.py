@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from app.audit.models import CUT_MARK, AuditEvent
-from app.audit.service import AuditLog, AuditNote, verify_chain
+from app.audit.service import AuditLog, AuditNote, Outcome, verify_chain
 from app.auth.principal import Principal, Role
 from app.core.config import Settings
 
@@ -85,3 +85,36 @@ async def test_a_rolled_back_append_leaves_no_false_gap(app: FastAPI, settings: 
         # The sequence value the rollback spent is gone for good: the ids are 1 and 3.
         assert [event.id for event in events] == [1, 3]
     assert await _verdict(app, settings) == (True, 2, [])
+
+
+async def test_many_events_in_one_append_keep_each_value_and_their_order(
+    app: FastAPI, settings: Settings
+) -> None:
+    patients = ["9434765919", None, "9990001154"]
+    notes = [
+        AuditNote(purpose=f"read {n}", action="GET /x", nhs_number=patient, break_glass_reason=reason)
+        for n, (patient, reason) in enumerate(zip(patients, [None, "unconscious in A&E", None], strict=True))
+    ]
+    notes[2].consultant_initiated("eGFR falling on the monthly search")
+    outcomes = [
+        Outcome(note, outcome, status)
+        for note, (outcome, status) in zip(
+            notes, [("success", 200), ("denied", 403), ("failed", 504)], strict=True
+        )
+    ]
+    caller = Principal(sub="dr-lee", role=Role.CONSULTANT, specialty="nephrology")
+    async with app.state.audit_log.unit_of_work() as session:
+        await app.state.audit_log.append_all(
+            session, principal=caller, request_id="req-many", outcomes=outcomes
+        )
+    events = await _events(app)
+    assert [(e.purpose, e.nhs_number, e.outcome, e.status) for e in events] == [
+        ("read 0", "9434765919", "success", 200),
+        ("read 1", None, "denied", 403),
+        ("read 2", "9990001154", "failed", 504),
+    ]
+    assert [e.break_glass_reason for e in events] == [None, "unconscious in A&E", None]
+    assert [e.access_basis for e in events] == [None, None, "consultant-initiated"]
+    assert {e.request_id for e in events} == {"req-many"}
+    assert len({e.occurred_at for e in events}) == 1
+    assert await _verdict(app, settings) == (True, 3, [])

@@ -26,7 +26,7 @@ from app.records.cache import record_cache
 from app.records.service import fetch_clinical_record
 from app.specialties.base import Specialty
 from app.specialties.registry import SPECIALTIES, get_specialty
-from app.specialties.service import summarise
+from app.specialties.service import kept_summary
 from schemas.api.specialties import CriterionPublic, FollowUpActionPublic, SpecialtyPublic
 
 
@@ -76,17 +76,21 @@ async def read_summary(
     await require_record_access(session, principal, plugin.code, nhs_number, note)
     await session.commit()
     now: datetime = request.app.state.clock()
+    records = record_cache(request.app)
     record = await fetch_clinical_record(
-        request.app.state.practices,
-        nhs_number,
-        plugin.needs,
-        today=now.date(),
-        records=record_cache(request.app),
+        request.app.state.practices, nhs_number, plugin.needs, today=now.date(), records=records
     )
     await close_actions_shown_done(
         session, request.app.state.audit_log, record, specialty=plugin, nhs_number=nhs_number, now=now
     )
-    return summarise(plugin, record, now=now, specialty_settings=request.app.state.specialty_settings)
+    return kept_summary(
+        plugin,
+        record,
+        nhs_number=nhs_number,
+        now=now,
+        specialty_settings=request.app.state.specialty_settings,
+        records=records,
+    )
 
 
 def specialties_router() -> APIRouter:

@@ -27,14 +27,35 @@ async def build_summary_for(
     Raises ``NotFound`` when no connected practice holds the patient and ``UpstreamError`` when the practice
     system fails; access checks are the caller's.
     """
-    today = now.date()
-    record = await fetch_clinical_record(network, nhs_number, specialty.needs, today=today, records=records)
+    record = await fetch_clinical_record(
+        network, nhs_number, specialty.needs, today=now.date(), records=records
+    )
+    return kept_summary(
+        specialty,
+        record,
+        nhs_number=nhs_number,
+        now=now,
+        specialty_settings=specialty_settings,
+        records=records,
+    )
+
+
+def kept_summary(
+    specialty: Specialty,
+    record: ClinicalRecord,
+    *,
+    nhs_number: str,
+    now: datetime,
+    specialty_settings: SpecialtySettings,
+    records: RecordCache | None,
+) -> SpecialtySummary:
+    """The summary of a record just read through ``records``, built once a day while the record is kept."""
     if records is None:
         return summarise(specialty, record, now=now, specialty_settings=specialty_settings)
     # A kept record's summary is built once a day (its ages and windows are by day) and reused while the
     # record is kept; only the moment it is given at changes from read to read.
     built = records.built_from(
-        ("summary", specialty.code, nhs_number, today),
+        ("summary", specialty.code, nhs_number, now.date()),
         record,
         (specialty, specialty_settings.of(specialty.code)),
         lambda: summarise(specialty, record, now=now, specialty_settings=specialty_settings),

@@ -22,7 +22,11 @@ async def advised_with(
     ods: str = MILE_END,
     **request: Any,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """A request of the practice answered with these actions: its id and its tracked actions, as asked."""
+    """A request of the practice answered with these actions: its id and its tracked actions, as asked.
+
+    The practices here may hold records that meet no referral criterion, so the request gives its reason.
+    """
+    request.setdefault("outside_criteria_reason", "Monitoring plan wanted after a recent change")
     request_id = await submitted(client, identity.practice(ods=ods), **request)
     await answered(client, identity.consultant(), request_id, actions=list(actions))
     tracked = await request_actions(client, identity.practice(ods=ods), request_id)

@@ -23,8 +23,10 @@ from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
 from app.case_finding.router import practice_router as case_finding_practice_router
 from app.case_finding.router import router as case_finding_router
+from app.cds_hooks.cors import CdsCorsMiddleware, cors_policy
 from app.cds_hooks.middleware import CdsHooksAuthenticationMiddleware
 from app.cds_hooks.router import router as cds_hooks_router
+from app.cds_hooks.router import service_call_body_bounds
 from app.cds_hooks.wiring import build_cds_hooks
 from app.clinics.router import router as clinics_router
 from app.core.address import AddressTextMiddleware
@@ -143,8 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         larger_bodies=[
             *upload_body_bounds(settings.attachment_max_bytes),
             *form_body_bounds(settings.attachment_max_bytes),
+            *service_call_body_bounds(settings.cds_max_body_bytes),
         ],
     )
+    # Outside the limits and the EHR's JWT check: a preflight needs no token, and a browser-based EHR can
+    # read the 401 or 413 that refuses its call.
+    app.add_middleware(CdsCorsMiddleware, policy=cors_policy(settings))
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(audit_router)

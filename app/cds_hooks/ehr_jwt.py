@@ -30,6 +30,8 @@ EHR_ALGORITHMS: dict[str, tuple[str, str | None]] = {"ES384": ("EC", "P-384"), "
 # CDS Hooks 2.0: "exp … SHOULD be no more than 5 minutes in the future".
 MAX_LIFETIME = timedelta(minutes=5)
 MAX_JTI_LENGTH = 200
+# What of a refused token's claimed issuer a log line keeps: enough to tell a misconfigured EHR by.
+MAX_LOGGED_ISSUER_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,19 @@ async def verify_ehr_token(
     if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
         raise Unauthorised(f"the token needs a jti of 1 to {MAX_JTI_LENGTH} characters")
     return VerifiedEhrCall(client, jti, expires + timedelta(seconds=leeway_seconds))
+
+
+def claimed_issuer(token: str, *, max_bytes: int) -> str | None:
+    """The ``iss`` a refused token claims, cut to a loggable length; None when the token is not well shaped.
+
+    Read only after the token was refused, to say who it claimed to be: nothing here is trusted.
+    """
+    try:
+        read_unverified(token, max_bytes=max_bytes)
+        issuer = jwt.get_unverified_claims(token).get("iss")
+    except (MalformedToken, JWTError):
+        return None
+    return issuer[:MAX_LOGGED_ISSUER_LENGTH] if isinstance(issuer, str) else None
 
 
 async def _key(client: CdsClient, header: dict[str, Any], kid: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ log in the request's state. A refusal is a 401 problem+json and the body is neve
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from fastapi.security.utils import get_authorization_scheme_param
@@ -15,10 +16,12 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth.principal import Principal, Role
-from app.cds_hooks.ehr_jwt import VerifiedEhrCall, verify_ehr_token
+from app.cds_hooks.ehr_jwt import VerifiedEhrCall, claimed_issuer, verify_ehr_token
 from app.cds_hooks.replay import first_use
 from app.core.config import Settings
 from app.core.errors import ProblemError, ServiceUnavailable, Unauthorised, problem_response
+
+log = logging.getLogger("vclinic.cds_hooks")
 
 CDS_SERVICES_PATH = "/cds-services"
 
@@ -34,8 +37,8 @@ def client_principal(call: VerifiedEhrCall) -> Principal:
 
 
 async def authenticate_ehr(connection: Request) -> VerifiedEhrCall:
-    scheme, token = get_authorization_scheme_param(connection.headers.get("authorization"))
-    if scheme.lower() != "bearer" or not token:
+    token = presented_ehr_token(connection)
+    if token is None:
         raise Unauthorised("a CDS Hooks call needs the EHR's JWT as a bearer token")
     state = connection.app.state
     settings: Settings = state.settings
@@ -63,6 +66,29 @@ async def authenticate_ehr(connection: Request) -> VerifiedEhrCall:
     return call
 
 
+def presented_ehr_token(connection: Request) -> str | None:
+    scheme, token = get_authorization_scheme_param(connection.headers.get("authorization"))
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def log_refusal(connection: Request, refusal: ProblemError) -> None:
+    """A warning for each refused call: the issuer claimed and the reason, never the token itself."""
+    token = presented_ehr_token(connection)
+    settings: Settings = connection.app.state.settings
+    issuer = claimed_issuer(token, max_bytes=settings.max_token_bytes) if token is not None else None
+    log.warning(
+        "CDS Hooks call refused",
+        extra={
+            "event": "cds-hooks-refused",
+            "status": refusal.status,
+            "claimed_issuer": issuer,
+            "reason": refusal.detail,
+            "method": connection.method,
+            "route": connection.url.path,
+        },
+    )
+
+
 def is_cds_path(path: str) -> bool:
     return path == CDS_SERVICES_PATH or path.startswith(CDS_SERVICES_PATH + "/")
 
@@ -79,6 +105,8 @@ class CdsHooksAuthenticationMiddleware:
         try:
             call = await authenticate_ehr(connection)
         except ProblemError as exc:
+            if exc.status == 401:
+                log_refusal(connection, exc)
             refusal = problem_response(
                 exc.status, exc.title, exc.kind, exc.detail, connection, headers=exc.headers, **exc.extra
             )

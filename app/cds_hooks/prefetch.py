@@ -5,6 +5,11 @@ Keys left out are read from ``fhirServer`` with ``fhirAuthorization``'s bearer t
 server on the calling client's allow-list (its practice's FHIR ``base_url`` or its ``fhir_servers``): any
 other address would let a caller point this service at hosts inside our network. With neither complete
 prefetch nor a usable server, the answer is 412, as the specification says.
+
+A prefetched search Bundle that is cut short (a ``next`` link, or a ``total`` beyond its matches) counts as
+a key left out: the specification says prefetched Bundles carry no paging links, and a card built from the
+first page of a history could miss the very result that meets a criterion. Such a key is read afresh from
+``fhirServer``; with no usable server the call is 412, never a card from part of the record.
 """
 
 from __future__ import annotations
@@ -41,21 +46,53 @@ def missing_keys(service: CdsService, prefetch: Mapping[str, object] | None) -> 
     return [key for key in service.prefetch if prefetch is None or key not in prefetch]
 
 
+def is_cut_short(value: object) -> bool:
+    """A Bundle with a ``next`` link, or whose ``total`` counts more matches than it holds.
+
+    ``total`` counts search matches only, so entries an ``_include`` added (search mode ``include``) or an
+    OperationOutcome (``outcome``) are not set against it.
+    """
+    if type(value) is not dict or value.get("resourceType") != "Bundle":
+        return False
+    links = value.get("link")
+    if type(links) is list and any(type(link) is dict and link.get("relation") == "next" for link in links):
+        return True
+    total = value.get("total")
+    if type(total) is not int:
+        return False
+    entries = value.get("entry")
+    matches = [entry for entry in entries if not _added_by_search(entry)] if type(entries) is list else []
+    return total > len(matches)
+
+
+def _added_by_search(entry: object) -> bool:
+    search = entry.get("search") if type(entry) is dict else None
+    return type(search) is dict and search.get("mode") in ("include", "outcome")
+
+
+def cut_short_keys(service: CdsService, prefetch: Mapping[str, object] | None) -> list[str]:
+    return [key for key in service.prefetch if prefetch is not None and is_cut_short(prefetch.get(key))]
+
+
 async def gather_resources(
     service: CdsService, call: CdsServiceRequest, *, client: CdsClient, fhir: EhrFhirAccess
 ) -> GatheredResources:
     """Raises ``PreconditionFailed`` when data are missing and cannot be read, ``Unprocessable`` for a
     prefetch that is not FHIR, and an ``UpstreamError`` when the server fails to give the Patient."""
+    missing = missing_keys(service, call.prefetch)
+    cut_short = cut_short_keys(service, call.prefetch)
+    to_read = missing + cut_short
     values: dict[str, Any] = {
-        key: value for key, value in (call.prefetch or {}).items() if key in service.prefetch
+        key: value
+        for key, value in (call.prefetch or {}).items()
+        if key in service.prefetch and key not in cut_short
     }
     failures: list[SourceFailure] = []
-    missing = missing_keys(service, call.prefetch)
-    if missing:
-        reader = _reader(call, client, fhir, missing)
-        queries = [filled(service.prefetch[key], call.context.patient_id) for key in missing]
+    if to_read:
+        reader = _reader(call, client, fhir, missing, cut_short)
+        queries = [filled(service.prefetch[key], call.context.patient_id) for key in to_read]
         outcomes = await asyncio.gather(*(reader.read(query) for query in queries), return_exceptions=True)
-        for key, outcome in zip(missing, outcomes, strict=True):
+        for key, outcome in zip(to_read, outcomes, strict=True):
             if isinstance(outcome, UpstreamError):
                 if key == PATIENT_KEY:
                     raise outcome
@@ -69,14 +106,17 @@ async def gather_resources(
     )
     for key, value in values.items():
         if key != PATIENT_KEY and value is not None:
-            gathered.resources.extend(_resources(fhir, key, value, from_prefetch=key not in missing))
+            gathered.resources.extend(_resources(fhir, key, value, from_prefetch=key not in to_read))
     return gathered
 
 
 def _reader(
-    call: CdsServiceRequest, client: CdsClient, fhir: EhrFhirAccess, missing: list[str]
+    call: CdsServiceRequest, client: CdsClient, fhir: EhrFhirAccess, missing: list[str], cut_short: list[str]
 ) -> FhirQueryReader:
-    lacking = f"the prefetch lacks {', '.join(missing)}"
+    lacks = [f"lacks {', '.join(missing)}"] if missing else []
+    if cut_short:
+        lacks.append(f"has only part of {', '.join(cut_short)} (a next link, or a total beyond its entries)")
+    lacking = f"the prefetch {' and '.join(lacks)}"
     if call.fhir_server is None:
         raise PreconditionFailed(f"{lacking} and the call names no fhirServer to read them from")
     if call.fhir_server.rstrip("/") not in client.fhir_servers:

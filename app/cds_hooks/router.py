@@ -7,6 +7,7 @@ basis ``cds-hooks``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -35,6 +36,16 @@ from schemas.api.cds_hooks import (
 CDS_HOOKS_ACCESS = "cds-hooks"
 
 router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+
+# A service call, not its feedback: the prefetch may hold years of results, so it may be larger than other
+# bodies; feedback stays under the general bound.
+SERVICE_CALL_PATH = re.compile(r"/cds-services/[a-z0-9][a-z0-9-]{0,99}")
+
+
+def service_call_body_bounds(max_call_bytes: int) -> list[tuple[re.Pattern[str], int]]:
+    """The request limits' allowance for a service call, ``VCLINIC_CDS_MAX_BODY_BYTES``."""
+    return [(SERVICE_CALL_PATH, max_call_bytes)]
+
 
 ServiceIdPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$", description="e.g. renal-advice")]
 
@@ -112,7 +123,7 @@ async def discover_cds_services(
     "/{service_id}",
     response_model=CdsServiceResponse,
     response_model_exclude_none=True,
-    responses=problem_responses(401, 404, 412, 422, 502, 503, 504),
+    responses=problem_responses(401, 404, 412, 413, 422, 502, 503, 504),
 )
 async def call_cds_service(
     request: Request,

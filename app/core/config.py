@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - the known default that is refused outside dev mode
 DEV_ISSUER = "vclinic-dev"
 DEV_AUDIENCE = "vclinic"
+# A browser's Origin header as it serialises one: scheme, host and an optional port; no path, no slash.
+_ORIGIN = re.compile(r"^https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$")
 
 
 class Settings(BaseSettings):
@@ -36,6 +39,17 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
         description="The service's address as callers reach it; a CDS Hooks JWT's aud is this plus the path",
+    )
+    cds_allowed_origins: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        description="Web origins whose pages may call the CDS Hooks services (comma-separated); unset: none, "
+        "or any loopback origin in dev mode",
+    )
+    cds_max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="The largest CDS Hooks service call accepted, prefetch included; larger ones get 413",
     )
     jwks_refresh_seconds: int = Field(default=300, ge=1)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
@@ -161,6 +175,28 @@ class Settings(BaseSettings):
         ge=4096,
         description="The largest total of a request's header names and values; larger ones get 431",
     )
+
+    @field_validator("cds_allowed_origins", mode="before")
+    @classmethod
+    def _origins_from_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cds_allowed_origins")
+    @classmethod
+    def _exact_origins_only(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        # OWASP's HTML5 cheat sheet (the CDS Hooks specification's pointer for CORS): name each origin;
+        # never "*", never "null" (sandboxed frames and local files all share it).
+        if value is None:
+            return None
+        origins = tuple(origin.lower() for origin in value)
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not a web origin such as https://ehr.example (no path, no *, no null)"
+                )
+        return origins
 
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> Settings:

@@ -46,6 +46,7 @@ from adapters.demo.practice import ALL_STORIES
 from adapters.demo.stories import AMLODIPINE, ATORVASTATIN, HYPERTENSION, Diagnosis, Drug, Story
 from bench._postgres import fresh_database
 from bench.load import _child, _free_port
+from schemas.bulk import BulkLine
 from schemas.clinical import SourceRecord
 from schemas.nhs_number import nhs_number_check_digit
 
@@ -176,18 +177,18 @@ class _TimedExport:
         self._clock = clock
 
     def export(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
-        return self._timed(practice_ods, resource_types)
+        self, practice_ods: str, resource_types: tuple[str, ...], **options: Any
+    ) -> AbstractAsyncContextManager[AsyncIterator[BulkLine]]:
+        return self._timed(practice_ods, resource_types, options)
 
     @asynccontextmanager
     async def _timed(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        async with self._export.export(practice_ods, resource_types) as stream:
+        self, practice_ods: str, resource_types: tuple[str, ...], options: dict[str, Any]
+    ) -> AsyncIterator[AsyncIterator[BulkLine]]:
+        async with self._export.export(practice_ods, resource_types, **options) as stream:
             yield self._stream(stream)
 
-    async def _stream(self, stream: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    async def _stream(self, stream: AsyncIterator[BulkLine]) -> AsyncIterator[BulkLine]:
         while True:
             started = time.process_time()
             try:

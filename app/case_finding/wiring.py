@@ -16,6 +16,7 @@ from adapters.fhir_r4 import parse
 from adapters.fhir_r4.elements import MalformedResourceError
 from app.audit.service import AuditLog, AuditNote
 from app.auth.principal import Principal, Role
+from app.case_finding.increments import IncrementPolicy
 from app.case_finding.models import CaseFindingRecord, CaseFindingRun
 from app.case_finding.pipeline import CaseFindingRunner, RunLimits, RunProgress
 from app.case_finding.service import every_finding, start_run
@@ -28,7 +29,7 @@ from app.records.wiring import check_practices_file
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from app.specialties.settings import SpecialtySettings, load_specialty_settings
 from schemas.api.case_finding import RunCreate
-from schemas.bulk import BulkExportRequest
+from schemas.bulk import BulkExportProgress, BulkExportRequest, BulkLine
 from schemas.clinical import SourceFailure, SourceRecord
 
 ADAPTER = "fhir-bulk"
@@ -49,14 +50,23 @@ class BulkPopulationExport:
         return practice
 
     def export(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
-        return self._export(practice_ods, resource_types)
+        self,
+        practice_ods: str,
+        resource_types: tuple[str, ...],
+        *,
+        since: datetime | None = None,
+        progress: BulkExportProgress | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[BulkLine]]:
+        return self._export(practice_ods, resource_types, since, progress or BulkExportProgress())
 
     @asynccontextmanager
     async def _export(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        self,
+        practice_ods: str,
+        resource_types: tuple[str, ...],
+        since: datetime | None,
+        progress: BulkExportProgress,
+    ) -> AsyncIterator[AsyncIterator[BulkLine]]:
         practice = self._practice(practice_ods)
         base_url = practice.bulk_url
         if not practice.case_finding or base_url is None:
@@ -74,8 +84,8 @@ class BulkPopulationExport:
                 use_type_filter=practice.bulk_type_filter,
                 timing=timing,
             )
-            async with client.export(BulkExportRequest(resource_types)) as resources:
-                yield resources
+            async with client.export_lines(BulkExportRequest(resource_types, since), progress) as lines:
+                yield lines
 
     def read_patient(
         self, practice_ods: str, patient: dict[str, Any], resources: list[dict[str, Any]]
@@ -122,6 +132,11 @@ def build_case_finding_runner(
         specialty_settings=specialty_settings,
         limits=limits,
         clock=clock,
+        increments=IncrementPolicy(
+            settings.var_dir / "case-finding",
+            full_every=settings.case_finding_full_every,
+            full_after=timedelta(days=settings.case_finding_full_after_days),
+        ),
     )
 
 

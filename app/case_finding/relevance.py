@@ -1,0 +1,40 @@
+"""Which exported lines a specialty's case-finding can use, decided from the line's bytes before it is stored.
+
+An Observation is read into a record only when one of its codings names an analyte the catalogue holds, and
+a specialty's summary reads only the analytes its ``RecordNeeds`` lists: the consultant's own summary asks
+the practice for those codes alone. So an Observation line carrying none of those codes anywhere cannot
+change the summary or its rules, and is dropped unparsed; the test is a superset (any ``"code"`` string in
+the line, any system), so a line it keeps may still be left out by normalisation, never the other way round.
+Other resource types are kept whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from app.records.analytes import AnalyteCatalogue
+from app.records.needs import RecordNeeds
+from schemas.bulk import BulkLine
+
+_CODE = re.compile(rb'"code"\s*:\s*"([^"\\]*)"')
+
+
+def observation_codes(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> frozenset[bytes]:
+    """Every code (of any system) that names an analyte the specialty reads."""
+    return frozenset(
+        coding.code.strip().encode() for need in needs.results for coding in catalogue.codes_for(need.analyte)
+    )
+
+
+def relevant_lines(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> Callable[[BulkLine], bool]:
+    """Whether a line can matter to a specialty with these needs (see the module's note)."""
+    codes = observation_codes(needs, catalogue)
+    find = _CODE.findall
+
+    def relevant(line: BulkLine) -> bool:
+        if line.resource_type != "Observation":
+            return True
+        return any(code.strip() in codes for code in find(line.line))
+
+    return relevant

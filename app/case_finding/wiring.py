@@ -203,6 +203,7 @@ async def case_find_in_foreground(
     specialty: str,
     show: Callable[[RunProgress], None],
     every_seconds: float = 0.5,
+    full: bool = False,
 ) -> tuple[CaseFindingRun, list[CaseFindingRecord]]:
     """``vclinic case-find``: one run, queued and run here, with ``show`` called as it goes; the ended run
     and what it found. Raises a ``ProblemError`` when the run cannot be started."""
@@ -221,7 +222,7 @@ async def case_find_in_foreground(
             run = await start_run(
                 session,
                 author=COMMAND_LINE,
-                submission=RunCreate(practice_ods=practice_ods, specialty=specialty),
+                submission=RunCreate(practice_ods=practice_ods, specialty=specialty, full=full),
                 practices=config.practices,
                 now=datetime.now(UTC),
             )

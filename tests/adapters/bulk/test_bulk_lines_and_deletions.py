@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -67,7 +68,7 @@ async def test_each_line_comes_as_the_server_wrote_it_then_the_deleted_bundles()
         ("Bundle", orjson.dumps(GONE), True),
     ]
     assert [line.number for line in got] == [1, 2, 1]
-    assert progress.transaction_time is not None and progress.transaction_time.year == 2026
+    assert progress.transaction_time == datetime(2026, 11, 22, 9, tzinfo=UTC)
 
 
 async def test_the_parsed_export_leaves_the_deleted_files_to_the_line_reader() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from adapters.bulk import BulkDataClient, BulkTiming
+from adapters.demo.bulk import demo_export_lines
 from adapters.fhir_r4 import parse
 from adapters.fhir_r4.elements import MalformedResourceError
 from app.audit.service import AuditLog, AuditNote
@@ -69,6 +71,9 @@ class BulkPopulationExport:
     ) -> AsyncIterator[AsyncIterator[BulkLine]]:
         practice = self._practice(practice_ods)
         base_url = practice.bulk_url
+        if practice.case_finding and practice.adapter == "demo":
+            yield demo_export_lines(resource_types, progress)
+            return
         if not practice.case_finding or base_url is None:
             raise ValueError(f"practice {practice_ods} has not agreed to population searches (case_finding)")
         timeout = min(practice.timeout_seconds, self._settings.upstream_timeout_seconds)
@@ -170,6 +175,34 @@ def build_case_finding_worker(
 
 def specialty_settings_for(config: PracticesFile) -> SpecialtySettings:
     return load_specialty_settings(SPECIALTIES, environ=os.environ, sections=config.specialties)
+
+
+@asynccontextmanager
+async def case_finding_in_process(
+    settings: Settings,
+    audit_log: AuditLog,
+    practices: Mapping[str, PracticeConfig],
+    *,
+    specialty_settings: SpecialtySettings,
+) -> AsyncIterator[None]:
+    """The web process's own case-finding worker, while the block runs: ``make run`` (dev mode serving the
+    demo practice) runs a run started from the page with no second process. On leaving, a run under way is
+    stopped; its lease runs out and the next worker resumes it."""
+    worker = build_case_finding_worker(
+        settings, audit_log, practices, catalogue=analyte_catalogue(), specialty_settings=specialty_settings
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="case-finding worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=2.0)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def run_case_finding_worker(

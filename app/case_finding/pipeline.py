@@ -164,10 +164,13 @@ class CaseFindingRunner:
         # A run allocates millions of short-lived objects; frozen, the process's long-lived ones (modules,
         # the app) are left out of the collector's full passes, which otherwise traverse them again and again.
         gc.freeze()
+        automatic = gc.isenabled()
         try:
             async with asyncio.timeout(self._limits.ceiling_seconds):
                 await self._scan(claim, progress)
         finally:
+            if automatic:
+                gc.enable()
             gc.unfreeze()
 
     async def _scan(self, claim: ClaimedRun, progress: RunProgress) -> None:
@@ -200,6 +203,11 @@ class CaseFindingRunner:
                 today=now.date(), generated_at=now, settings=self._specialty_settings.of(specialty.code)
             )
             batch: list[PatientFindings] = []
+            # Each patient's record is a tree of objects that lives until the next patient: the collector's
+            # automatic passes, counting allocations, would traverse it again and again (a third of reading
+            # the population back). So while patients are read it is off and collects at each progress
+            # commit instead (``_commit``); ``_bounded_scan`` turns it back on.
+            gc.disable()
             # Patients read again and found nothing, and patients deleted upstream: their findings resolve.
             unfound = [nhs for nhs in map(self._nhs_number_of(claim), spill.deleted_patients) if nhs]
             for patient, resources, unreadable in spill.patients(only):
@@ -249,6 +257,7 @@ class CaseFindingRunner:
         finished: tuple[datetime | None, datetime | None] | None = None,
         whole: bool = True,
     ) -> None:
+        gc.collect()
         now = self._clock()
         async with self._audit_log.unit_of_work() as session:
             opened = await store_findings(session, claim, batch, now=now)

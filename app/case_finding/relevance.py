@@ -17,8 +17,6 @@ from app.records.analytes import AnalyteCatalogue
 from app.records.needs import RecordNeeds
 from schemas.bulk import BulkLine
 
-_CODE = re.compile(rb'"code"\s*:\s*"([^"\\]*)"')
-
 
 def observation_codes(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> frozenset[bytes]:
     """Every code (of any system) that names an analyte the specialty reads."""
@@ -29,12 +27,13 @@ def observation_codes(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> frozen
 
 def relevant_lines(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> Callable[[BulkLine], bool]:
     """Whether a line can matter to a specialty with these needs (see the module's note)."""
-    codes = observation_codes(needs, catalogue)
-    find = _CODE.findall
+    codes = sorted(observation_codes(needs, catalogue), key=len, reverse=True)
+    if not codes:
+        return lambda line: line.resource_type != "Observation"
+    # One search for any of the codes as a ``"code"`` value, spacing tolerated as normalisation tolerates it.
+    carried = re.compile(rb'"code"\s*:\s*"\s*(?:' + b"|".join(map(re.escape, codes)) + rb')\s*"').search
 
     def relevant(line: BulkLine) -> bool:
-        if line.resource_type != "Observation":
-            return True
-        return any(code.strip() in codes for code in find(line.line))
+        return line.resource_type != "Observation" or carried(line.line) is not None
 
     return relevant

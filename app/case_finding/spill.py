@@ -109,6 +109,10 @@ class PatientSpill:
             path.unlink(missing_ok=True)
         self.path = path
         self._db = sqlite3.connect(path)
+        # Larger pages and cache: the lines are about a kilobyte each, written once and read back once.
+        self._db.execute("PRAGMA page_size = 16384")
+        self._db.execute("PRAGMA cache_size = -32768")
+        self._db.execute("PRAGMA temp_store = MEMORY")
         # A fresh store is kept only once it is whole; changes to a kept one are one transaction, all or none.
         self._db.execute("PRAGMA journal_mode = OFF" if fresh else "PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = OFF" if fresh else "PRAGMA synchronous = NORMAL")
@@ -218,13 +222,29 @@ class PatientSpill:
         how many of their lines could not be parsed (left out)."""
         self._flush()
         self._index()
-        rows = self._db.execute("SELECT id, body FROM patients ORDER BY id")
-        for patient_id, body in rows.fetchall() if only is not None else rows:
-            if only is not None and patient_id not in only:
-                continue
-            lines = self._db.execute("SELECT body FROM resources WHERE patient = ?", (patient_id,))
-            resources, unreadable = self._parsed([row[0] for row in lines])
-            yield orjson.loads(body), resources, unreadable
+        if only is not None:
+            for patient_id in sorted(only):
+                row = self._db.execute("SELECT body FROM patients WHERE id = ?", (patient_id,)).fetchone()
+                if row is None:
+                    continue
+                query = "SELECT body FROM resources WHERE patient = ?"
+                about, unreadable = self._parsed([line[0] for line in self._db.execute(query, (patient_id,))])
+                yield orjson.loads(row[0]), about, unreadable
+            return
+        # One pass over each table in patient order, merged: far cheaper than a query per patient.
+        rows: Iterator[tuple[str, bytes]] = iter(
+            self._db.execute("SELECT patient, body FROM resources ORDER BY patient")
+        )
+        pending = next(rows, None)
+        for patient_id, body in self._db.cursor().execute("SELECT id, body FROM patients ORDER BY id"):
+            while pending is not None and pending[0] < patient_id:
+                pending = next(rows, None)  # about no exported patient
+            lines: list[bytes] = []
+            while pending is not None and pending[0] == patient_id:
+                lines.append(pending[1])
+                pending = next(rows, None)
+            parsed, unreadable = self._parsed(lines)
+            yield orjson.loads(body), parsed, unreadable
 
     @staticmethod
     def _parsed(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:

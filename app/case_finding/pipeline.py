@@ -35,7 +35,7 @@ from app.case_finding.findings import (
 from app.case_finding.increments import IncrementPolicy, incremental_since
 from app.case_finding.models import RunStatus
 from app.case_finding.ports import PopulationExport
-from app.case_finding.relevance import relevant_lines
+from app.case_finding.relevance import needs_fingerprint, relevant_lines
 from app.case_finding.spill import open_population
 from app.records.analytes import AnalyteCatalogue
 from app.records.needs import RecordNeeds
@@ -178,7 +178,9 @@ class CaseFindingRunner:
         if specialty is None:
             raise ValueError(f"no specialty {claim.specialty!r} is registered")
         keep = relevant_lines(specialty.needs, self._catalogue)
-        with open_population(self._increments.kept_path(claim), keep=keep) as population:
+        types = exported_types(specialty.needs)
+        kept_for = needs_fingerprint(specialty.needs, self._catalogue, types)
+        with open_population(self._increments.kept_path(claim), keep=keep, kept_for=kept_for) as population:
             async with self._audit_log.unit_of_work() as session:
                 since = await incremental_since(
                     session,
@@ -190,7 +192,6 @@ class CaseFindingRunner:
             spill = population.start(incremental=since is not None)
             progress.phase = "export"
             exported = BulkExportProgress()
-            types = exported_types(specialty.needs)
             stream = self._export.export(claim.practice_ods, types, since=since, progress=exported)
             async with stream as lines:
                 async for line in lines:

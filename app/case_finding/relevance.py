@@ -10,6 +10,7 @@ Other resource types are kept whole.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -23,6 +24,16 @@ def observation_codes(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> frozen
     return frozenset(
         coding.code.strip().encode() for need in needs.results for coding in catalogue.codes_for(need.analyte)
     )
+
+
+def needs_fingerprint(
+    needs: RecordNeeds, catalogue: AnalyteCatalogue, resource_types: tuple[str, ...]
+) -> str:
+    """What a kept population holds, as a short digest: the types exported and the Observation codes kept."""
+    held = b"\n".join(
+        [*sorted(t.encode() for t in resource_types), *sorted(observation_codes(needs, catalogue))]
+    )
+    return hashlib.sha256(held).hexdigest()[:32]
 
 
 def relevant_lines(needs: RecordNeeds, catalogue: AnalyteCatalogue) -> Callable[[BulkLine], bool]:

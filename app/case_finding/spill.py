@@ -112,7 +112,6 @@ class PatientSpill:
         # Larger pages and cache: the lines are about a kilobyte each, written once and read back once.
         self._db.execute("PRAGMA page_size = 16384")
         self._db.execute("PRAGMA cache_size = -32768")
-        self._db.execute("PRAGMA temp_store = MEMORY")
         # A fresh store is kept only once it is whole; changes to a kept one are one transaction, all or none.
         self._db.execute("PRAGMA journal_mode = OFF" if fresh else "PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = OFF" if fresh else "PRAGMA synchronous = NORMAL")
@@ -289,14 +288,16 @@ class PatientSpill:
 
 
 _KEPT_AT = "transaction_time"
+_KEPT_FOR = "kept_for"
 
 
 class Population:
     """A run's population store: a temporary one, or (with ``kept``) the practice's kept population, read
     on from (``start(incremental=True)``) or rebuilt beside it and put in its place once the run is done."""
 
-    def __init__(self, kept: Path | None, keep: LineFilter | None) -> None:
+    def __init__(self, kept: Path | None, keep: LineFilter | None, kept_for: str) -> None:
         self._kept = kept
+        self._kept_for = kept_for
         self._keep = keep
         self._spill: PatientSpill | None = None
         self._incremental = False
@@ -304,8 +305,10 @@ class Population:
         if kept is not None and kept.exists():
             try:
                 with closing(sqlite3.connect(kept)) as db:
-                    row = db.execute("SELECT value FROM meta WHERE key = ?", (_KEPT_AT,)).fetchone()
-                self.kept_transaction_time = datetime.fromisoformat(row[0]) if row else None
+                    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                # Kept for other needs (the specialty now reads other codes): no population to read on from.
+                at = meta.get(_KEPT_AT) if meta.get(_KEPT_FOR) == kept_for else None
+                self.kept_transaction_time = datetime.fromisoformat(at) if at else None
             except (sqlite3.Error, ValueError):
                 self.kept_transaction_time = None
 
@@ -331,6 +334,7 @@ class Population:
         spill = self._spill
         if spill is None or self._kept is None or transaction_time is None:
             return
+        spill.set(_KEPT_FOR, self._kept_for)
         spill.set(_KEPT_AT, transaction_time.isoformat())
         if not self._incremental:
             spill.close()
@@ -349,5 +353,7 @@ class Population:
                 self._building.unlink(missing_ok=True)
 
 
-def open_population(kept: Path | None, *, keep: LineFilter | None = None) -> Population:
-    return Population(kept, keep)
+def open_population(kept: Path | None, *, keep: LineFilter | None = None, kept_for: str = "") -> Population:
+    """The run's population store; ``kept_for`` names what a kept one holds (the lines ``keep`` lets in), so
+    a population kept under other needs is not read on from."""
+    return Population(kept, keep, kept_for)

@@ -138,7 +138,8 @@ def build_case_finding_runner(
         limits=limits,
         clock=clock,
         increments=IncrementPolicy(
-            settings.var_dir / "case-finding",
+            # Every run full: no population is kept on disk between runs.
+            settings.var_dir / "case-finding" if settings.case_finding_full_every > 1 else None,
             full_every=settings.case_finding_full_every,
             full_after=timedelta(days=settings.case_finding_full_after_days),
         ),

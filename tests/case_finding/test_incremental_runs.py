@@ -19,9 +19,10 @@ from app.case_finding.increments import IncrementPolicy
 from app.case_finding.models import CaseFindingRecord
 from app.case_finding.pipeline import CaseFindingRunner, RunLimits
 from app.case_finding.wiring import BulkPopulationExport
+from app.core.config import Settings
 from app.specialties.registry import analyte_catalogue
 from schemas.bulk import BulkExportProgress, BulkLine
-from tests.case_finding.case_finding_calls import PRACTICE, every_finding
+from tests.case_finding.case_finding_calls import PRACTICE, every_finding, run_worker, start
 from tests.support.fhir_factory import UK, patient, result
 from tests.support.identity import IdentityProvider, bearer
 
@@ -202,3 +203,23 @@ async def test_a_full_run_is_made_when_asked_every_nth_run_and_without_a_kept_po
     _forget(tmp_path / "kept")
     export.answers = [(whole, [])]
     assert (await _run(cf_client, runner, consultant))["since"] is None
+
+
+async def test_with_every_run_full_no_population_is_kept_on_disk(
+    cf_app: FastAPI, cf_client: httpx.AsyncClient, cf_settings: Settings, identity: IdentityProvider
+) -> None:
+    consultant = identity.consultant()
+    every_run_full = cf_settings.model_copy(update={"case_finding_full_every": 1})
+    for _ in range(2):
+        started = await start(cf_client, consultant)
+        assert started.status_code == 202, started.text
+        assert await run_worker(cf_app, every_run_full) == 1
+        run = await cf_client.get(f"/v1/case-finding/runs/{started.json()['id']}", headers=bearer(consultant))
+        assert run.json()["status"] == "done"
+        assert run.json()["since"] is None
+
+    assert not _kept_files(cf_settings.var_dir / "case-finding")
+
+
+def _kept_files(directory: Path) -> list[Path]:
+    return list(directory.iterdir()) if directory.exists() else []

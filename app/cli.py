@@ -243,7 +243,7 @@ def _case_find(args: argparse.Namespace) -> int:
         with progress_display() as show:
             run, found = asyncio.run(
                 case_find_in_foreground(
-                    settings, practice_ods=args.practice, specialty=args.specialty, show=show
+                    settings, practice_ods=args.practice, specialty=args.specialty, show=show, full=args.full
                 )
             )
     except ValueError as exc:
@@ -357,6 +357,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     case_find.add_argument("--practice", required=True, help="the practice's ODS code")
     case_find.add_argument("--specialty", required=True, help="a specialty code, e.g. nephrology")
+    case_find.add_argument(
+        "--full",
+        action="store_true",
+        help="read the whole population, not only what changed since the last run",
+    )
     case_find.set_defaults(handler=_case_find)
 
     follow_up = commands.add_parser("follow-up", help="follow-up actions of consultants' advice")

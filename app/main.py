@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 
 import httpx
@@ -23,6 +23,7 @@ from app.auth.keys import KeySet
 from app.auth.middleware import AuthenticateFirstMiddleware
 from app.case_finding.router import practice_router as case_finding_practice_router
 from app.case_finding.router import router as case_finding_router
+from app.case_finding.wiring import case_finding_in_process
 from app.cds_hooks.cors import CdsCorsMiddleware, cors_policy
 from app.cds_hooks.middleware import CdsHooksAuthenticationMiddleware
 from app.cds_hooks.router import router as cds_hooks_router
@@ -104,9 +105,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await seed_demo_clinics(app.state.audit_log, network, now=app.state.clock())
     outbox_worker.start(deliver=settings.outbox_dispatcher_enabled)
     collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
+    # `make run` (dev mode, the demo practice): runs started from the page run here, with no worker process.
+    case_finding: AbstractAsyncContextManager[None] = (
+        case_finding_in_process(
+            settings, app.state.audit_log, network.practices, specialty_settings=app.state.specialty_settings
+        )
+        if settings.dev_mode and settings.practices_file is None
+        else nullcontext()
+    )
     try:
-        with tuned_collector(collector):
-            yield
+        async with case_finding:
+            with tuned_collector(collector):
+                yield
     finally:
         await outbox_worker.stop()
         await deliveries.aclose()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 BULK_RESOURCE_TYPES = frozenset(
     {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement"}
@@ -76,6 +77,24 @@ class BulkManifest:
     requires_access_token: bool
     output: tuple[BulkFile, ...]
     error: tuple[BulkFile, ...] = ()
+    # Bulk Data 2.0, with ``_since``: NDJSON files of Bundles naming the resources deleted since.
+    deleted: tuple[BulkFile, ...] = ()
+
+
+@dataclass(slots=True)
+class BulkLine:
+    """One NDJSON line of an export as it came, unparsed: ``resource_type`` is its file's (the manifest's
+    ``type``), ``number`` its line in ``file_url``, ``ended`` False only for a last line with no newline.
+    ``resource`` is the line parsed, when the client had to look inside it; ``deleted`` marks a line of a
+    ``deleted`` file (a Bundle of deleted resources)."""
+
+    resource_type: str
+    line: bytes
+    file_url: str
+    number: int
+    ended: bool = True
+    resource: dict[str, Any] | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ import httpx
 
 from adapters.bulk.filters import ExportRound, plan_rounds
 from adapters.bulk.manifest import outcome_issues, outcome_text, read_manifest
-from adapters.bulk.ndjson import ndjson_resources, shown_url
+from adapters.bulk.ndjson import ndjson_lines, parsed_line, shown_url
 from adapters.bulk.timing import BulkTiming, retry_after_seconds
 from schemas.bulk import (
     BulkExportBusy,
@@ -39,6 +39,7 @@ from schemas.bulk import (
     BulkFile,
     BulkFileExpired,
     BulkFileUnreadable,
+    BulkLine,
     BulkManifest,
 )
 
@@ -94,19 +95,38 @@ class BulkDataClient:
         ``progress`` is updated as the export goes; its ``transaction_time`` is the ``_since`` for the next
         incremental export. Raises a ``BulkExportError`` as ``schemas.bulk`` lists. Whatever ends the export
         early (an error, a cancelled task, leaving the block) deletes the job upstream before the block is
-        left: the context manager closes the generator then, not whenever it is garbage collected.
+        left: the context manager closes the generator then, not whenever it is garbage collected. The
+        manifest's ``deleted`` files are not read here; ``export_lines`` gives them.
         """
-        return aclosing(self._export(request, progress or BulkExportProgress()))
+        return aclosing(self._resources(request, progress or BulkExportProgress()))
 
-    async def _export(
+    def export_lines(
+        self, request: BulkExportRequest, progress: BulkExportProgress | None = None
+    ) -> aclosing[AsyncGenerator[BulkLine, None]]:
+        """As ``export``, but each resource as the NDJSON line it came in, unparsed, with its file's type: for
+        a reader that stores lines and parses them later (once), so no line is parsed twice. A line is parsed
+        here only when a code filter must look inside it, or when it is a last line without its newline
+        (whether it was cut off). Then come the lines of the manifest's ``deleted`` files (Bulk Data 2.0,
+        with ``_since``): Bundles naming resources deleted since, marked ``deleted``."""
+        return aclosing(self._lines(request, progress or BulkExportProgress(), with_deleted=True))
+
+    async def _resources(
         self, request: BulkExportRequest, progress: BulkExportProgress
     ) -> AsyncGenerator[dict[str, Any], None]:
+        async with aclosing(self._lines(request, progress, with_deleted=False)) as lines:
+            async for line in lines:
+                yield line.resource if line.resource is not None else parsed_line(line, self.source)
+
+    async def _lines(
+        self, request: BulkExportRequest, progress: BulkExportProgress, *, with_deleted: bool
+    ) -> AsyncGenerator[BulkLine, None]:
         deadline = asyncio.get_running_loop().time() + self._timing.ceiling_seconds
         for export_round in plan_rounds(request, use_type_filter=self._use_type_filter):
             # Each nested generator is closed as its block ends, so a DELETE in its finally is sent then.
-            async with aclosing(self._round(export_round, request, progress, deadline)) as resources:
-                async for resource in resources:
-                    yield resource
+            rounds = self._round(export_round, request, progress, deadline, with_deleted=with_deleted)
+            async with aclosing(rounds) as lines:
+                async for line in lines:
+                    yield line
         progress.status = "done"
 
     async def _round(
@@ -115,7 +135,9 @@ class BulkDataClient:
         request: BulkExportRequest,
         progress: BulkExportProgress,
         deadline: float,
-    ) -> AsyncGenerator[dict[str, Any], None]:
+        *,
+        with_deleted: bool,
+    ) -> AsyncGenerator[BulkLine, None]:
         status_url = await self._kick_off(export_round, request, progress, deadline)
         try:
             manifest = await self._manifest(status_url, progress, deadline)
@@ -126,10 +148,20 @@ class BulkDataClient:
             for file in manifest.output:
                 if file.resource_type not in export_round.resource_types:
                     continue
-                async with aclosing(self._file(file, manifest, progress, deadline)) as resources:
-                    async for resource in resources:
-                        if export_round.wants(resource):
-                            yield resource
+                filtered = file.resource_type in export_round.keep
+                async with aclosing(self._file_lines(file, manifest, progress, deadline)) as lines:
+                    async for line in lines:
+                        if filtered or not line.ended:
+                            line.resource = parsed_line(line, self.source)
+                            if filtered and not export_round.wants(line.resource):
+                                continue
+                        yield line
+                progress.files_read += 1
+            for file in manifest.deleted if with_deleted else ():
+                async with aclosing(self._file_lines(file, manifest, progress, deadline)) as lines:
+                    async for line in lines:
+                        line.deleted = True
+                        yield line
                 progress.files_read += 1
         finally:
             await self._delete(status_url)
@@ -198,9 +230,9 @@ class BulkDataClient:
         self, manifest: BulkManifest, progress: BulkExportProgress, deadline: float
     ) -> None:
         for file in manifest.error:
-            async with aclosing(self._file(file, manifest, progress, deadline)) as outcomes:
-                async for resource in outcomes:
-                    progress.issues.extend(outcome_issues(resource, file.url))
+            async with aclosing(self._file_lines(file, manifest, progress, deadline)) as lines:
+                async for line in lines:
+                    progress.issues.extend(outcome_issues(parsed_line(line, self.source), file.url))
         failing = [issue for issue in progress.issues if issue.severity in _FAILING_SEVERITIES]
         if failing:
             detail = f"the server could not export everything: {failing[0].text}"
@@ -208,9 +240,9 @@ class BulkDataClient:
                 detail += f" (and {len(failing) - 1} more errors)"
             raise BulkExportRefused(self.source, detail)
 
-    async def _file(
+    async def _file_lines(
         self, file: BulkFile, manifest: BulkManifest, progress: BulkExportProgress, deadline: float
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    ) -> AsyncGenerator[BulkLine, None]:
         headers = await self._headers({"Accept": FHIR_NDJSON}, authorised=manifest.requires_access_token)
         if manifest.requires_access_token and self._access_token is None:
             detail = "the export's files require an access token and none is configured for this practice"
@@ -226,12 +258,12 @@ class BulkDataClient:
                 raise self._refused(f"the download of {shown}", response)
             count = 0
             chunks = self._chunks(response, shown, deadline)
-            parsed = ndjson_resources(chunks, source=self.source, file_url=file.url)
-            async with aclosing(parsed) as resources:
-                async for resource in resources:
+            lines = ndjson_lines(chunks, source=self.source, file_url=file.url)
+            async with aclosing(lines) as numbered:
+                async for number, line, ended in numbered:
                     count += 1
                     progress.resources_read += 1
-                    yield resource
+                    yield BulkLine(file.resource_type, line, file.url, number, ended)
             if file.count is not None and count != file.count:
                 detail = f"{shown} held {count} resources where the manifest counts {file.count}"
                 raise BulkFileUnreadable(self.source, detail)

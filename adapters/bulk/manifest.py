@@ -22,6 +22,7 @@ def read_manifest(source: str, status_url: str, body: bytes) -> BulkManifest:
             requires_access_token=data.get("requiresAccessToken") is True,
             output=tuple(_file(status_url, item) for item in data.get("output") or ()),
             error=tuple(_file(status_url, item) for item in data.get("error") or ()),
+            deleted=tuple(_file(status_url, item) for item in data.get("deleted") or ()),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise BulkFileUnreadable(

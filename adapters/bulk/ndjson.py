@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from schemas.bulk import BulkFileUnreadable
+from schemas.bulk import BulkFileUnreadable, BulkLine
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
@@ -21,23 +21,44 @@ async def ndjson_lines(
 ) -> AsyncGenerator[tuple[int, bytes, bool], None]:
     """Each non-blank line as ``(line number, bytes, ended)``; ``ended`` is False only for a last line with no
     newline after it, which may have been cut off."""
-    pending = bytearray()
+    pieces: list[bytes] = []  # the line being read, when it spans chunks
+    held = 0
     number = 0
     async for chunk in chunks:
-        start = 0
-        while (end := chunk.find(b"\n", start)) != -1:
-            pending += chunk[start:end]
-            number += 1
-            if pending.strip():
-                yield number, bytes(pending), True
-            pending.clear()
-            start = end + 1
-        pending += chunk[start:]
-        if len(pending) > max_line_bytes:
+        if b"\n" in chunk:
+            lines = (b"".join(pieces) + chunk if pieces else chunk).split(b"\n")
+            last = lines.pop()
+            pieces, held = ([last], len(last)) if last else ([], 0)
+            for line in lines:
+                number += 1
+                if line.strip():
+                    yield number, line, True
+        else:
+            pieces.append(chunk)
+            held += len(chunk)
+        if held > max_line_bytes:
             detail = f"{shown_url(file_url)} line {number + 1} is longer than {max_line_bytes} bytes"
             raise BulkFileUnreadable(source, detail)
+    pending = b"".join(pieces)
     if pending.strip():
-        yield number + 1, bytes(pending), False
+        yield number + 1, pending, False
+
+
+def parsed_line(line: BulkLine, source: str) -> dict[str, Any]:
+    """The line parsed as a FHIR resource; a line that is not one fails naming its file and line.
+
+    A last line without its newline is accepted when it parses whole (the spec does not require the final
+    newline); when it does not, the file was cut off in transfer and the error says so.
+    """
+    try:
+        resource = orjson.loads(line.line)
+    except orjson.JSONDecodeError:
+        why = "is not JSON" if line.ended else "was cut off (the file ends mid-resource)"
+        raise BulkFileUnreadable(source, f"{shown_url(line.file_url)} line {line.number} {why}") from None
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        detail = f"{shown_url(line.file_url)} line {line.number} is not a FHIR resource"
+        raise BulkFileUnreadable(source, detail)
+    return resource
 
 
 async def ndjson_resources(
@@ -49,14 +70,7 @@ async def ndjson_resources(
     newline); when it does not, the file was cut off in transfer and the error says so.
     """
     async for number, line, ended in ndjson_lines(chunks, source=source, file_url=file_url):
-        try:
-            resource = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            why = "is not JSON" if ended else "was cut off (the file ends mid-resource)"
-            raise BulkFileUnreadable(source, f"{shown_url(file_url)} line {number} {why}") from None
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            raise BulkFileUnreadable(source, f"{shown_url(file_url)} line {number} is not a FHIR resource")
-        yield resource
+        yield parsed_line(BulkLine("", line, file_url, number, ended), source)
 
 
 def shown_url(url: str) -> str:

@@ -28,6 +28,7 @@ class ClaimedRun:
     attempt: int
     requested_by: str
     requested_role: str
+    full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,7 @@ async def claim_run(
             col(CaseFindingRun.attempts),
             col(CaseFindingRun.requested_by),
             col(CaseFindingRun.requested_role),
+            col(CaseFindingRun.full),
         )
         .execution_options(synchronize_session=False)
     )
@@ -119,6 +121,7 @@ def _claimed(row: Any) -> ClaimedRun:
         attempt=row.attempts,
         requested_by=row.requested_by,
         requested_role=row.requested_role,
+        full=bool(row.full),
     )
 
 
@@ -151,12 +154,15 @@ async def settle(
     now: datetime,
     error: str | None = None,
     counts: RunCounts | None = None,
+    exported: tuple[datetime | None, datetime | None] | None = None,
 ) -> bool:
-    """Ends the run as ``status``; False when it was no longer this worker's to end."""
+    """Ends the run as ``status`` (with ``exported``, the ``_since`` it asked for and the export's
+    ``transactionTime``); False when it was no longer this worker's to end."""
+    export = {} if exported is None else {"since": exported[0], "transaction_time": exported[1]}
     result = await session.execute(
         update(CaseFindingRun)
         .where(_held(claim))
-        .values(status=status, lease_until=None, finished_at=now, error=error, **_counted(counts))
+        .values(status=status, lease_until=None, finished_at=now, error=error, **_counted(counts), **export)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

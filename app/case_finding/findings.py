@@ -104,6 +104,39 @@ async def resolve_unfound(session: AsyncSession, claim: ClaimedRun) -> None:
     )
 
 
+async def resolve_patients(session: AsyncSession, claim: ClaimedRun, nhs_numbers: Sequence[str]) -> None:
+    """These patients' open findings are resolved: an incremental run read them again and found nothing,
+    or they were deleted upstream."""
+    for start in range(0, len(nhs_numbers), 500):
+        await session.execute(
+            update(CaseFindingRecord)
+            .where(
+                col(CaseFindingRecord.practice_ods) == claim.practice_ods,
+                col(CaseFindingRecord.specialty) == claim.specialty,
+                col(CaseFindingRecord.nhs_number).in_(nhs_numbers[start : start + 500]),
+                col(CaseFindingRecord.status).in_([FindingStatus.NEW, FindingStatus.ADDED_TO_CLINIC]),
+            )
+            .values(status=FindingStatus.RESOLVED.value)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def carry_forward(session: AsyncSession, claim: ClaimedRun) -> None:
+    """After an incremental run: the open findings of patients nothing changed for still stand, as the run
+    before found them, and are this run's too (so its findings list and count are the practice's whole)."""
+    await session.execute(
+        update(CaseFindingRecord)
+        .where(
+            col(CaseFindingRecord.practice_ods) == claim.practice_ods,
+            col(CaseFindingRecord.specialty) == claim.specialty,
+            col(CaseFindingRecord.run_id) != claim.run_id,
+            col(CaseFindingRecord.status).in_([FindingStatus.NEW, FindingStatus.ADDED_TO_CLINIC]),
+        )
+        .values(run_id=claim.run_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def count_found(session: AsyncSession, run_id: str) -> int:
     query = select(func.count()).select_from(CaseFindingRecord).where(col(CaseFindingRecord.run_id) == run_id)
     count: int = (await session.execute(query)).scalar_one()

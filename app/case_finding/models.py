@@ -66,6 +66,12 @@ class CaseFindingRun(SQLModel, table=True):
     patients_scanned: int = 0
     findings_count: int = 0
     error: str | None = Field(default=None, max_length=1000)
+    # Asked to read the whole population; else the worker reads only the changes since the last run when it
+    # can. ``since`` is the ``_since`` the run asked for (None: the whole population) and
+    # ``transaction_time`` its export's, the next incremental run's ``_since``.
+    full: bool = False
+    since: datetime | None = _timestamp()
+    transaction_time: datetime | None = _timestamp()
     created_at: datetime = _timestamp(nullable=False)
     started_at: datetime | None = _timestamp()
     finished_at: datetime | None = _timestamp()

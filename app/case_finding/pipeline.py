@@ -18,22 +18,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditLog, AuditNote, Outcome
 from app.auth.principal import Principal, Role
 from app.case_finding.claims import ClaimedRun, RunCounts, claim_run, renew, settle
-from app.case_finding.findings import PatientFindings, count_found, resolve_unfound, store_findings
+from app.case_finding.findings import (
+    PatientFindings,
+    carry_forward,
+    count_found,
+    resolve_patients,
+    resolve_unfound,
+    store_findings,
+)
+from app.case_finding.increments import IncrementPolicy, incremental_since
 from app.case_finding.models import RunStatus
 from app.case_finding.ports import PopulationExport
-from app.case_finding.spill import PatientSpill
+from app.case_finding.relevance import needs_fingerprint, relevant_lines
+from app.case_finding.spill import open_population
 from app.records.analytes import AnalyteCatalogue
 from app.records.needs import RecordNeeds
 from app.records.normalise import normalise_record
 from app.specialties.base import SummaryContext
 from app.specialties.registry import SPECIALTIES
 from app.specialties.settings import SpecialtySettings
-from schemas.bulk import BulkExportError
+from schemas.bulk import BulkExportError, BulkExportProgress
+from schemas.clinical import SourceFailure
 
 log = logging.getLogger("vclinic.case_finding")
 
@@ -84,7 +95,9 @@ class CaseFindingRunner:
         specialty_settings: SpecialtySettings,
         limits: RunLimits,
         clock: Callable[[], datetime],
+        increments: IncrementPolicy = IncrementPolicy(None),
     ) -> None:
+        self._increments = increments
         self._audit_log = audit_log
         self._export = export
         self._catalogue = catalogue
@@ -151,64 +164,116 @@ class CaseFindingRunner:
         # A run allocates millions of short-lived objects; frozen, the process's long-lived ones (modules,
         # the app) are left out of the collector's full passes, which otherwise traverse them again and again.
         gc.freeze()
+        automatic = gc.isenabled()
         try:
             async with asyncio.timeout(self._limits.ceiling_seconds):
                 await self._scan(claim, progress)
         finally:
+            if automatic:
+                gc.enable()
             gc.unfreeze()
 
     async def _scan(self, claim: ClaimedRun, progress: RunProgress) -> None:
         specialty = SPECIALTIES.get(claim.specialty)
         if specialty is None:
             raise ValueError(f"no specialty {claim.specialty!r} is registered")
-        with PatientSpill() as spill:
+        keep = relevant_lines(specialty.needs, self._catalogue)
+        types = exported_types(specialty.needs)
+        kept_for = needs_fingerprint(specialty.needs, self._catalogue, types)
+        with open_population(self._increments.kept_path(claim), keep=keep, kept_for=kept_for) as population:
+            async with self._audit_log.unit_of_work() as session:
+                since = await incremental_since(
+                    session,
+                    claim,
+                    self._increments,
+                    kept_transaction_time=population.kept_transaction_time,
+                    now=self._clock(),
+                )
+            spill = population.start(incremental=since is not None)
             progress.phase = "export"
-            exported = self._export.export(claim.practice_ods, exported_types(specialty.needs))
-            async with exported as stream:
-                async for resource in stream:
-                    spill.add(resource)
-            progress.patients_total = spill.patient_count()
+            exported = BulkExportProgress()
+            stream = self._export.export(claim.practice_ods, types, since=since, progress=exported)
+            async with stream as lines:
+                async for line in lines:
+                    spill.add(line)
+            only = spill.touched if since is not None else None
+            progress.patients_total = spill.patient_count() if only is None else len(only)
             progress.phase = "rules"
             now = self._clock()
             context = SummaryContext(
                 today=now.date(), generated_at=now, settings=self._specialty_settings.of(specialty.code)
             )
             batch: list[PatientFindings] = []
-            for patient, resources in spill.patients():
+            # Each patient's record is a tree of objects that lives until the next patient: the collector's
+            # automatic passes, counting allocations, would traverse it again and again (a third of reading
+            # the population back). So while patients are read it is off and collects at each progress
+            # commit instead (``_commit``); ``_bounded_scan`` turns it back on.
+            gc.disable()
+            # Patients read again and found nothing, and patients deleted upstream: their findings resolve.
+            unfound = [nhs for nhs in map(self._nhs_number_of(claim), spill.deleted_patients) if nhs]
+            for patient, resources, unreadable in spill.patients(only):
                 progress.patients_scanned += 1
                 try:
                     source = self._export.read_patient(claim.practice_ods, patient, resources)
                 except ValueError:
                     # No NHS number: counted as scanned, but there is no one to raise a finding for.
                     continue
+                if unreadable:
+                    # The record is incomplete: rules resting on something being absent find nothing.
+                    source.failures.append(
+                        SourceFailure("export", f"{unreadable} lines of the export are not JSON; left out")
+                    )
                 record = normalise_record(source, self._catalogue)
                 summary = specialty.build_summary(record, context)
                 found = specialty.case_findings(summary, record, context)
                 if found:
                     batch.append(PatientFindings(record.patient.nhs_number, record.patient.name, found))
+                elif since is not None:
+                    unfound.append(record.patient.nhs_number)
                 if progress.patients_scanned % self._limits.progress_every == 0:
-                    await self._commit(claim, batch, progress)
-                    batch = []
-            await self._commit(claim, batch, progress, finished=True)
+                    await self._commit(claim, batch, unfound, progress)
+                    batch, unfound = [], []
+            ended = (since, exported.transaction_time)
+            await self._commit(claim, batch, unfound, progress, finished=ended, whole=since is None)
+            population.keep(exported.transaction_time)
             progress.phase = "done"
+
+    def _nhs_number_of(self, claim: ClaimedRun) -> Callable[[bytes], str | None]:
+        def nhs_number(body: bytes) -> str | None:
+            try:
+                patient = orjson.loads(body)
+                return self._export.read_patient(claim.practice_ods, patient, []).patient.nhs_number
+            except (ValueError, orjson.JSONDecodeError):
+                return None
+
+        return nhs_number
 
     async def _commit(
         self,
         claim: ClaimedRun,
         batch: list[PatientFindings],
+        unfound: list[str],
         progress: RunProgress,
         *,
-        finished: bool = False,
+        finished: tuple[datetime | None, datetime | None] | None = None,
+        whole: bool = True,
     ) -> None:
+        gc.collect()
         now = self._clock()
         async with self._audit_log.unit_of_work() as session:
             opened = await store_findings(session, claim, batch, now=now)
-            if finished:
-                await resolve_unfound(session, claim)
+            await resolve_patients(session, claim, unfound)
+            if finished is not None:
+                if whole:
+                    await resolve_unfound(session, claim)
+                else:
+                    await carry_forward(session, claim)
             progress.findings = await count_found(session, claim.run_id)
             counts = RunCounts(progress.patients_scanned, progress.findings)
-            if finished:
-                held = await settle(session, claim, status=RunStatus.DONE, now=now, counts=counts)
+            if finished is not None:
+                held = await settle(
+                    session, claim, status=RunStatus.DONE, now=now, counts=counts, exported=finished
+                )
             else:
                 held = await renew(session, claim, until=now + self._limits.lease, counts=counts)
             if not held:

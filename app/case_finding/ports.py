@@ -1,21 +1,31 @@
-"""What case-finding needs from outside: a practice's whole population as FHIR resources, and a reader of one
-patient's resources into the record the summaries are built from. Failures are ``schemas.bulk`` errors."""
+"""What case-finding needs from outside: a practice's whole population as FHIR Bulk Data NDJSON lines, and a
+reader of one patient's resources into the record the summaries are built from. Failures are
+``schemas.bulk`` errors."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
+from schemas.bulk import BulkExportProgress, BulkLine
 from schemas.clinical import SourceRecord
 
 
 class PopulationExport(Protocol):
     def export(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
-        """Every resource of these types for the practice's population, streamed; leaving the block early
-        abandons the export upstream. Raises a ``schemas.bulk.BulkExportError``, or ValueError when the
+        self,
+        practice_ods: str,
+        resource_types: tuple[str, ...],
+        *,
+        since: datetime | None = None,
+        progress: BulkExportProgress | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[BulkLine]]:
+        """Every resource of these types for the practice's population (changed since ``since``, when given,
+        then the lines of the manifest's ``deleted`` files), each as the NDJSON line it came in, streamed and
+        unparsed; ``progress.transaction_time`` is the export's once its manifest is read. Leaving the block
+        early abandons the export upstream. Raises a ``schemas.bulk.BulkExportError``, or ValueError when the
         practice cannot be exported from."""
         ...
 

@@ -93,6 +93,7 @@ async def start_run(
         status=RunStatus.QUEUED.value,
         requested_by=author.sub,
         requested_role=author.role.value,
+        full=submission.full,
         created_at=now,
     )
     session.add(run)

@@ -1,18 +1,49 @@
-"""A practice's export spilled to a temporary SQLite file grouped by patient, so memory stays bounded whatever
-the practice's size: resources are written as they stream in and read back one patient at a time."""
+"""A practice's exported population on disk, in SQLite, grouped by patient: memory stays bounded whatever the
+practice's size, since lines are written as they stream in and read back one patient at a time.
+
+Lines are stored as the export sent them, never parsed to be written: the patient a line is about, and the
+line's own id, are read from its bytes (``subject``/``patient`` ``reference`` and the top-level ``id``), and
+only a line those cannot be read from that way is parsed. Each patient's lines are parsed once, together,
+when the patient is read back.
+
+The store is either temporary (a full run's own) or a practice's kept population (``path``): an incremental
+run applies its export's changes to the population the run before it left (a resource replaces the stored
+one of the same type and id, a deleted resource is removed) and reads back only the patients the changes
+touched.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import orjson
 
+from schemas.bulk import BulkLine
+
 _BATCH = 1000
+_SUBJECT = re.compile(rb'"(?:subject|patient)"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
+_OWN_ID = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"[A-Za-z]+"\s*,\s*"id"\s*:\s*"([A-Za-z0-9.\-]{1,64})"')
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS patients (id TEXT PRIMARY KEY, body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS resources "
+    "(kind TEXT NOT NULL, id TEXT, patient TEXT NOT NULL, body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+# Built once the lines are in (a filling store) or before changes are applied: cheaper than kept up per row.
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_resources_patient ON resources (patient)",
+    "CREATE INDEX IF NOT EXISTS ix_resources_id ON resources (kind, id)",
+)
+LineFilter = Callable[[BulkLine], bool]
 
 
 def patient_reference(resource: dict[str, Any]) -> str | None:
@@ -21,44 +52,160 @@ def patient_reference(resource: dict[str, Any]) -> str | None:
     reference = holder.get("reference") if type(holder) is dict else None
     if type(reference) is not str:
         return None
+    return _patient_id(reference)
+
+
+def _patient_id(reference: str) -> str | None:
     _, marker, rest = reference.rpartition("Patient/")
-    return rest.split("/", 1)[0] if marker else None
+    return rest.split("/", 1)[0] or None if marker else None
+
+
+def _load(line: BulkLine) -> dict[str, Any] | None:
+    if line.resource is not None:
+        return line.resource
+    try:
+        resource = orjson.loads(line.line)
+    except orjson.JSONDecodeError:
+        return None
+    return resource if type(resource) is dict else None
+
+
+def deleted_references(bundle: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(type, id)`` of each resource a ``deleted`` file's Bundle names (its entries' ``request.url``, or
+    ``fullUrl``, ``…Type/id``)."""
+    for entry in bundle.get("entry") or ():
+        if type(entry) is not dict:
+            continue
+        request = entry.get("request")
+        url = request.get("url") if type(request) is dict else None
+        url = url if type(url) is str else entry.get("fullUrl")
+        if type(url) is not str:
+            continue
+        parts = url.split("?", 1)[0].rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-2] and parts[-1]:
+            yield parts[-2], parts[-1]
 
 
 class PatientSpill:
-    """Write with ``add``; then ``patients()`` yields each Patient with the resources about them."""
+    """Write with ``add``; then ``patients()`` yields each Patient with the resources about them.
 
-    def __init__(self, directory: Path | None = None) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="vclinic-case-finding-", dir=directory)
-        self._db = sqlite3.connect(Path(self._dir.name) / "spill.sqlite3")
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("CREATE TABLE patients (id TEXT PRIMARY KEY, body BLOB NOT NULL)")
-        self._db.execute("CREATE TABLE resources (patient TEXT NOT NULL, body BLOB NOT NULL)")
+    With ``path`` the store is kept (and may hold an earlier run's population); without, it is a temporary
+    file removed on ``close``. ``keep`` drops lines a run has no use for before they are written.
+    """
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        path: Path | None = None,
+        fresh: bool = True,
+        keep: LineFilter | None = None,
+    ) -> None:
+        self._dir = None
+        if path is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="vclinic-case-finding-", dir=directory)
+            path = Path(self._dir.name) / "spill.sqlite3"
+        elif fresh:
+            path.unlink(missing_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path)
+        # Larger pages and cache: the lines are about a kilobyte each, written once and read back once.
+        self._db.execute("PRAGMA page_size = 16384")
+        self._db.execute("PRAGMA cache_size = -32768")
+        # A fresh store is kept only once it is whole; changes to a kept one are one transaction, all or none.
+        self._db.execute("PRAGMA journal_mode = OFF" if fresh else "PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = OFF" if fresh else "PRAGMA synchronous = NORMAL")
+        for statement in _SCHEMA:
+            self._db.execute(statement)
+        self._keep = keep
         self._patients: list[tuple[str, bytes]] = []
-        self._resources: list[tuple[str, bytes]] = []
+        self._resources: list[tuple[str, str | None, str, bytes]] = []
+        # Changes applied on top of a kept population replace what they change: see ``changes``.
+        self._replacing = False
+        self.touched: set[str] = set()
+        self.deleted_patients: list[bytes] = []
         self.unplaced = 0
 
-    def add(self, resource: dict[str, Any]) -> None:
-        if resource.get("resourceType") == "Patient":
-            patient_id = resource.get("id")
-            if type(patient_id) is str:
-                self._patients.append((patient_id, orjson.dumps(resource)))
-            else:
+    def changes(self) -> None:
+        """What is added from now on changes the stored population (an incremental export) rather than
+        filling an empty one: each resource replaces its stored version, and every patient it is about is
+        ``touched``."""
+        self._index()
+        self._replacing = True
+
+    def _index(self) -> None:
+        for statement in _INDEXES:
+            self._db.execute(statement)
+
+    def add(self, line: BulkLine) -> None:
+        if line.deleted:
+            self._flush()
+            bundle = _load(line)
+            for kind, gone in deleted_references(bundle or {}):
+                self._delete(kind, gone)
+            return
+        if self._keep is not None and not self._keep(line):
+            return
+        if line.resource_type == "Patient":
+            self._add_patient(line)
+            return
+        found = None if b'"contained"' in line.line else _SUBJECT.search(line.line)
+        patient_id = _patient_id(found[1].decode()) if found else None
+        own = _OWN_ID.match(line.line)
+        resource_id: str | None = own[1].decode() if own else None
+        if patient_id is None or own is None:
+            resource = _load(line)
+            if resource is None:
                 self.unplaced += 1
-        else:
+                return
             patient_id = patient_reference(resource)
-            if patient_id is None:
-                self.unplaced += 1
-            else:
-                self._resources.append((patient_id, orjson.dumps(resource)))
-        if len(self._patients) + len(self._resources) >= _BATCH:
+            held: object = resource.get("id")
+            resource_id = held if type(held) is str else None
+        if patient_id is None:
+            self.unplaced += 1
+            return
+        self._resources.append((line.resource_type, resource_id, patient_id, line.line))
+        if len(self._resources) >= _BATCH:
             self._flush()
 
+    def _add_patient(self, line: BulkLine) -> None:
+        resource = _load(line)
+        patient_id = resource.get("id") if resource is not None else None
+        if type(patient_id) is not str:
+            self.unplaced += 1
+            return
+        self._patients.append((patient_id, line.line))
+        if len(self._patients) >= _BATCH:
+            self._flush()
+
+    def _delete(self, kind: str, resource_id: str) -> None:
+        if kind == "Patient":
+            row = self._db.execute("SELECT body FROM patients WHERE id = ?", (resource_id,)).fetchone()
+            if row is not None:
+                self.deleted_patients.append(row[0])
+            self._db.execute("DELETE FROM patients WHERE id = ?", (resource_id,))
+            self._db.execute("DELETE FROM resources WHERE patient = ?", (resource_id,))
+            self.touched.discard(resource_id)
+            return
+        about = "SELECT patient FROM resources WHERE kind = ? AND id = ?"
+        self.touched.update(row[0] for row in self._db.execute(about, (kind, resource_id)))
+        self._db.execute("DELETE FROM resources WHERE kind = ? AND id = ?", (kind, resource_id))
+
     def _flush(self) -> None:
-        # A Patient exported twice (two rounds of a filtered export) is one patient.
-        self._db.executemany("INSERT OR IGNORE INTO patients VALUES (?, ?)", self._patients)
-        self._db.executemany("INSERT INTO resources VALUES (?, ?)", self._resources)
+        if self._replacing:
+            # The last version of a resource sent twice is the one kept.
+            latest = {(row[0], row[1]): row for row in self._resources if row[1] is not None}
+            self._resources[:] = [row for row in self._resources if row[1] is None] + list(latest.values())
+            for kind, resource_id, patient_id, _ in self._resources:
+                self.touched.add(patient_id)
+                if resource_id is not None:
+                    self._delete(kind, resource_id)
+            self.touched.update(patient_id for patient_id, _ in self._patients)
+            self._db.executemany("INSERT OR REPLACE INTO patients VALUES (?, ?)", self._patients)
+        else:
+            # A Patient exported twice (two rounds of a filtered export) is one patient.
+            self._db.executemany("INSERT OR IGNORE INTO patients VALUES (?, ?)", self._patients)
+        self._db.executemany("INSERT INTO resources VALUES (?, ?, ?, ?)", self._resources)
         self._patients.clear()
         self._resources.clear()
 
@@ -67,16 +214,69 @@ class PatientSpill:
         count: int = self._db.execute("SELECT count(*) FROM patients").fetchone()[0]
         return count
 
-    def patients(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    def patients(
+        self, only: set[str] | None = None
+    ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], int]]:
+        """Each patient (of ``only``, when given) with the resources about them, each line parsed once, and
+        how many of their lines could not be parsed (left out)."""
         self._flush()
-        self._db.execute("CREATE INDEX IF NOT EXISTS ix_resources_patient ON resources (patient)")
-        for patient_id, body in self._db.execute("SELECT id, body FROM patients ORDER BY id"):
-            rows = self._db.execute("SELECT body FROM resources WHERE patient = ?", (patient_id,))
-            yield orjson.loads(body), [orjson.loads(row[0]) for row in rows]
+        self._index()
+        if only is not None:
+            for patient_id in sorted(only):
+                row = self._db.execute("SELECT body FROM patients WHERE id = ?", (patient_id,)).fetchone()
+                if row is None:
+                    continue
+                query = "SELECT body FROM resources WHERE patient = ?"
+                about, unreadable = self._parsed([line[0] for line in self._db.execute(query, (patient_id,))])
+                yield orjson.loads(row[0]), about, unreadable
+            return
+        # One pass over each table in patient order, merged: far cheaper than a query per patient.
+        rows: Iterator[tuple[str, bytes]] = iter(
+            self._db.execute("SELECT patient, body FROM resources ORDER BY patient")
+        )
+        pending = next(rows, None)
+        for patient_id, body in self._db.cursor().execute("SELECT id, body FROM patients ORDER BY id"):
+            while pending is not None and pending[0] < patient_id:
+                pending = next(rows, None)  # about no exported patient
+            lines: list[bytes] = []
+            while pending is not None and pending[0] == patient_id:
+                lines.append(pending[1])
+                pending = next(rows, None)
+            parsed, unreadable = self._parsed(lines)
+            yield orjson.loads(body), parsed, unreadable
+
+    @staticmethod
+    def _parsed(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
+        if not lines:
+            return [], 0
+        try:
+            parsed: list[Any] = orjson.loads(b"[" + b",".join(lines) + b"]")
+        except orjson.JSONDecodeError:
+            # One parse for all of them failed: each line alone, leaving out those that are not JSON.
+            parsed = []
+            for line in lines:
+                try:
+                    parsed.append(orjson.loads(line))
+                except orjson.JSONDecodeError:
+                    continue
+        resources = [item for item in parsed if type(item) is dict]
+        return resources, len(lines) - len(resources)
+
+    def get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set(self, key: str, value: str) -> None:
+        self._flush()
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self._db.commit()
 
     def close(self) -> None:
+        """Closes the store; what ``set`` did not commit is rolled back."""
+        self._db.rollback()
         self._db.close()
-        self._dir.cleanup()
+        if self._dir is not None:
+            self._dir.cleanup()
 
     def __enter__(self) -> PatientSpill:
         return self
@@ -85,3 +285,75 @@ class PatientSpill:
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+_KEPT_AT = "transaction_time"
+_KEPT_FOR = "kept_for"
+
+
+class Population:
+    """A run's population store: a temporary one, or (with ``kept``) the practice's kept population, read
+    on from (``start(incremental=True)``) or rebuilt beside it and put in its place once the run is done."""
+
+    def __init__(self, kept: Path | None, keep: LineFilter | None, kept_for: str) -> None:
+        self._kept = kept
+        self._kept_for = kept_for
+        self._keep = keep
+        self._spill: PatientSpill | None = None
+        self._incremental = False
+        self.kept_transaction_time: datetime | None = None
+        if kept is not None and kept.exists():
+            try:
+                with closing(sqlite3.connect(kept)) as db:
+                    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                # Kept for other needs (the specialty now reads other codes): no population to read on from.
+                at = meta.get(_KEPT_AT) if meta.get(_KEPT_FOR) == kept_for else None
+                self.kept_transaction_time = datetime.fromisoformat(at) if at else None
+            except (sqlite3.Error, ValueError):
+                self.kept_transaction_time = None
+
+    def start(self, *, incremental: bool) -> PatientSpill:
+        self._incremental = incremental
+        if self._kept is None:
+            self._spill = PatientSpill(keep=self._keep)
+        elif incremental:
+            self._spill = PatientSpill(path=self._kept, fresh=False, keep=self._keep)
+            self._spill.changes()
+        else:
+            self._kept.parent.mkdir(parents=True, exist_ok=True)
+            self._spill = PatientSpill(path=self._building, keep=self._keep)
+        return self._spill
+
+    @property
+    def _building(self) -> Path:
+        assert self._kept is not None
+        return self._kept.with_name(self._kept.name + ".new")
+
+    def keep(self, transaction_time: datetime | None) -> None:
+        """The run is done: its population is kept for the next run to read on from."""
+        spill = self._spill
+        if spill is None or self._kept is None or transaction_time is None:
+            return
+        spill.set(_KEPT_FOR, self._kept_for)
+        spill.set(_KEPT_AT, transaction_time.isoformat())
+        if not self._incremental:
+            spill.close()
+            self._spill = None
+            os.replace(self._building, self._kept)
+
+    def __enter__(self) -> Population:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            if self._kept is not None and not self._incremental:
+                self._building.unlink(missing_ok=True)
+
+
+def open_population(kept: Path | None, *, keep: LineFilter | None = None, kept_for: str = "") -> Population:
+    """The run's population store; ``kept_for`` names what a kept one holds (the lines ``keep`` lets in), so
+    a population kept under other needs is not read on from."""
+    return Population(kept, keep, kept_for)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,10 +13,12 @@ from typing import Any
 import httpx
 
 from adapters.bulk import BulkDataClient, BulkTiming
+from adapters.demo.bulk import demo_export_lines
 from adapters.fhir_r4 import parse
 from adapters.fhir_r4.elements import MalformedResourceError
 from app.audit.service import AuditLog, AuditNote
 from app.auth.principal import Principal, Role
+from app.case_finding.increments import IncrementPolicy
 from app.case_finding.models import CaseFindingRecord, CaseFindingRun
 from app.case_finding.pipeline import CaseFindingRunner, RunLimits, RunProgress
 from app.case_finding.service import every_finding, start_run
@@ -28,7 +31,7 @@ from app.records.wiring import check_practices_file
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from app.specialties.settings import SpecialtySettings, load_specialty_settings
 from schemas.api.case_finding import RunCreate
-from schemas.bulk import BulkExportRequest
+from schemas.bulk import BulkExportProgress, BulkExportRequest, BulkLine
 from schemas.clinical import SourceFailure, SourceRecord
 
 ADAPTER = "fhir-bulk"
@@ -49,16 +52,28 @@ class BulkPopulationExport:
         return practice
 
     def export(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
-        return self._export(practice_ods, resource_types)
+        self,
+        practice_ods: str,
+        resource_types: tuple[str, ...],
+        *,
+        since: datetime | None = None,
+        progress: BulkExportProgress | None = None,
+    ) -> AbstractAsyncContextManager[AsyncIterator[BulkLine]]:
+        return self._export(practice_ods, resource_types, since, progress or BulkExportProgress())
 
     @asynccontextmanager
     async def _export(
-        self, practice_ods: str, resource_types: tuple[str, ...]
-    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        self,
+        practice_ods: str,
+        resource_types: tuple[str, ...],
+        since: datetime | None,
+        progress: BulkExportProgress,
+    ) -> AsyncIterator[AsyncIterator[BulkLine]]:
         practice = self._practice(practice_ods)
         base_url = practice.bulk_url
+        if practice.case_finding and practice.adapter == "demo":
+            yield demo_export_lines(resource_types, progress)
+            return
         if not practice.case_finding or base_url is None:
             raise ValueError(f"practice {practice_ods} has not agreed to population searches (case_finding)")
         timeout = min(practice.timeout_seconds, self._settings.upstream_timeout_seconds)
@@ -74,8 +89,8 @@ class BulkPopulationExport:
                 use_type_filter=practice.bulk_type_filter,
                 timing=timing,
             )
-            async with client.export(BulkExportRequest(resource_types)) as resources:
-                yield resources
+            async with client.export_lines(BulkExportRequest(resource_types, since), progress) as lines:
+                yield lines
 
     def read_patient(
         self, practice_ods: str, patient: dict[str, Any], resources: list[dict[str, Any]]
@@ -122,6 +137,12 @@ def build_case_finding_runner(
         specialty_settings=specialty_settings,
         limits=limits,
         clock=clock,
+        increments=IncrementPolicy(
+            # Every run full: no population is kept on disk between runs.
+            settings.var_dir / "case-finding" if settings.case_finding_full_every > 1 else None,
+            full_every=settings.case_finding_full_every,
+            full_after=timedelta(days=settings.case_finding_full_after_days),
+        ),
     )
 
 
@@ -157,6 +178,34 @@ def specialty_settings_for(config: PracticesFile) -> SpecialtySettings:
     return load_specialty_settings(SPECIALTIES, environ=os.environ, sections=config.specialties)
 
 
+@asynccontextmanager
+async def case_finding_in_process(
+    settings: Settings,
+    audit_log: AuditLog,
+    practices: Mapping[str, PracticeConfig],
+    *,
+    specialty_settings: SpecialtySettings,
+) -> AsyncIterator[None]:
+    """The web process's own case-finding worker, while the block runs: ``make run`` (dev mode serving the
+    demo practice) runs a run started from the page with no second process. On leaving, a run under way is
+    stopped; its lease runs out and the next worker resumes it."""
+    worker = build_case_finding_worker(
+        settings, audit_log, practices, catalogue=analyte_catalogue(), specialty_settings=specialty_settings
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="case-finding worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=2.0)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 async def run_case_finding_worker(
     settings: Settings, *, once: bool, stop: asyncio.Event | None = None
 ) -> int:
@@ -188,6 +237,7 @@ async def case_find_in_foreground(
     specialty: str,
     show: Callable[[RunProgress], None],
     every_seconds: float = 0.5,
+    full: bool = False,
 ) -> tuple[CaseFindingRun, list[CaseFindingRecord]]:
     """``vclinic case-find``: one run, queued and run here, with ``show`` called as it goes; the ended run
     and what it found. Raises a ``ProblemError`` when the run cannot be started."""
@@ -206,7 +256,7 @@ async def case_find_in_foreground(
             run = await start_run(
                 session,
                 author=COMMAND_LINE,
-                submission=RunCreate(practice_ods=practice_ods, specialty=specialty),
+                submission=RunCreate(practice_ods=practice_ods, specialty=specialty, full=full),
                 practices=config.practices,
                 now=datetime.now(UTC),
             )

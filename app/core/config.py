@@ -110,6 +110,16 @@ class Settings(BaseSettings):
         le=28,
         description="Day of the month the worker queues a run per practice with case_finding and specialty",
     )
+    case_finding_full_every: int = Field(
+        default=6,
+        ge=1,
+        description="Every Nth completed run of a practice and specialty reads the whole population (1: all)",
+    )
+    case_finding_full_after_days: int = Field(
+        default=90,
+        ge=1,
+        description="A run reads the whole population when the last run that did is older than this",
+    )
 
     follow_up_check_interval_seconds: float = Field(
         default=6 * 3600.0,

@@ -64,7 +64,7 @@ class PracticeConfig(BaseModel):
             raise ValueError("delivery = mesh needs mesh_mailbox")
         if self.delivery == "fhir-r4" and not (self.delivery_url or self.base_url):
             raise ValueError("delivery = fhir-r4 needs delivery_url or base_url")
-        if self.case_finding and not (self.bulk_base_url or self.base_url):
+        if self.case_finding and self.adapter != "demo" and not (self.bulk_base_url or self.base_url):
             raise ValueError("case_finding needs bulk_base_url or base_url")
         return self
 

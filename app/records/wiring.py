@@ -32,7 +32,9 @@ from app.records.registry import RegistryDirectory
 
 DEMO_PRACTICES = PracticesFile(
     practices={
-        DEMO_PRACTICE_ODS: PracticeConfig(name="Mile End Surgery (demo)", adapter="demo", delivery="feed")
+        DEMO_PRACTICE_ODS: PracticeConfig(
+            name="Mile End Surgery (demo)", adapter="demo", delivery="feed", case_finding=True
+        )
     }
 )
 

@@ -26,6 +26,10 @@ class RunCreate(BaseModel):
 
     practice_ods: str = Field(pattern=r"^[A-Z0-9]{3,10}$", description="The practice's ODS code")
     specialty: Code = Field(description="A specialty code from /v1/specialties")
+    full: bool = Field(
+        default=False,
+        description="Read the whole population, not only what changed since the last run (see the docs)",
+    )
 
 
 class RunAccepted(BaseModel):
@@ -44,6 +48,14 @@ class RunPublic(BaseModel):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     error: str | None = Field(description="Why the run failed, when it did")
+    full: bool = Field(default=False, description="Whether the run was asked to read the whole population")
+    since: dt.datetime | None = Field(
+        default=None,
+        description="The run read only the changes since this time (`_since`); null: the whole population",
+    )
+    transaction_time: dt.datetime | None = Field(
+        default=None, description="The export's transactionTime: the next incremental run reads from it"
+    )
 
 
 class FindingRule(BaseModel):

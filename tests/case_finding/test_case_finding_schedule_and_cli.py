@@ -3,6 +3,7 @@ runs one in the foreground, showing its progress, and prints what it found."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlmodel import col
 
 from adapters.demo import DEMO_PATIENTS
 from app.case_finding.models import CaseFindingRun
@@ -19,6 +21,7 @@ from app.case_finding.wiring import build_case_finding_worker
 from app.case_finding.worker import CaseFindingWorker
 from app.cli import main
 from app.core.config import Settings, get_settings
+from app.core.db import create_engine, session_factory
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from tests.case_finding.case_finding_calls import PRACTICE
 
@@ -81,6 +84,26 @@ def test_case_find_runs_in_the_foreground_and_prints_a_table_of_findings(
     assert f"{len(DEMO_PATIENTS)} patients scanned" in out
     assert "NHS number" in out
     assert ": done," in out
+
+    # The next run reads on from the first with _since (the mock sends every resource without
+    # meta.lastUpdated, so every patient is read again); --full reads the whole population.
+    assert main(["case-find", "--practice", PRACTICE, "--specialty", "nephrology"]) == 0
+    assert main(["case-find", "--practice", PRACTICE, "--specialty", "nephrology", "--full"]) == 0
+    assert [(run.full, run.since is None) for run in asyncio.run(_ended_runs(cf_settings))] == [
+        (False, True),
+        (False, False),
+        (True, True),
+    ]
+
+
+async def _ended_runs(settings: Settings) -> list[CaseFindingRun]:
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session:
+            query = select(CaseFindingRun).order_by(col(CaseFindingRun.created_at))
+            return list((await session.execute(query)).scalars())
+    finally:
+        await engine.dispose()
 
 
 def test_the_progress_line_gives_patients_rate_and_time_left() -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from app.specialties.case_finding import met_referral_criteria
 from app.specialties.nephrology.plugin import Nephrology
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from schemas.api.summary import SpecialtySummary
+from schemas.bulk import BulkLine
 from schemas.clinical import ClinicalRecord
 from tests.case_finding.case_finding_calls import PRACTICE, every_finding, start
 from tests.clinics.clinic_calls import opened
@@ -51,16 +53,16 @@ class PracticeToday(BulkPopulationExport):
         super().__init__(app.state.practices.practices, settings=app.state.settings)
         self.population = population
 
-    def export(self, practice_ods: str, resource_types: tuple[str, ...]) -> Any:
+    def export(self, practice_ods: str, resource_types: tuple[str, ...], **_: Any) -> Any:
         return self._listed()
 
     @asynccontextmanager
-    async def _listed(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        async def resources() -> AsyncIterator[dict[str, Any]]:
-            for resource in self.population:
-                yield resource
+    async def _listed(self) -> AsyncIterator[AsyncIterator[BulkLine]]:
+        async def lines() -> AsyncIterator[BulkLine]:
+            for number, resource in enumerate(self.population, 1):
+                yield BulkLine(resource["resourceType"], orjson.dumps(resource), "population.ndjson", number)
 
-        yield resources()
+        yield lines()
 
 
 def _days_ago(days: int) -> str:

@@ -26,9 +26,11 @@ def test_an_icb_platform_may_serve_the_bulk_endpoint() -> None:
     assert practice.bulk_url == "https://icb.example/fhir"
 
 
-def test_case_finding_needs_somewhere_to_export_from() -> None:
-    with pytest.raises(ValidationError, match="case_finding needs bulk_base_url or base_url"):
-        PracticeConfig.model_validate({"name": "Demo", "adapter": "demo", "case_finding": True})
+def test_the_demo_practice_case_finds_from_memory_with_nowhere_to_export_from() -> None:
+    practice = PracticeConfig.model_validate({"name": "Demo", "adapter": "demo", "case_finding": True})
+
+    assert practice.case_finding
+    assert practice.bulk_url is None
 
 
 def test_a_group_id_must_be_a_fhir_id() -> None:

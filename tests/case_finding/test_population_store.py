@@ -1,0 +1,123 @@
+"""The population store: lines grouped by patient from their bytes, each patient's lines parsed once, and a
+kept population read on from only under the needs it was kept for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from app.case_finding.relevance import relevant_lines
+from app.case_finding.spill import PatientSpill, open_population
+from app.specialties.registry import SPECIALTIES, analyte_catalogue
+from schemas.bulk import BulkLine
+from tests.support.fhir_factory import UK, patient, result
+
+WHEN = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+
+def _line(resource_type: str, body: bytes) -> BulkLine:
+    return BulkLine(resource_type, body, "export.ndjson", 1)
+
+
+def test_lines_are_grouped_by_the_patient_their_bytes_name_whatever_the_spacing() -> None:
+    first, second = (
+        patient("9434765919", birth_date="1960-01-01", gender="female"),
+        patient("9434765870", birth_date="1970-01-01", gender="male"),
+    )
+    spaced = (
+        b'{ "resourceType" : "Condition", "id": "c1", '
+        b'"subject" : { "display": "x", "reference" : "Patient/%s" } }'
+    )
+    contained = {
+        "resourceType": "Observation",
+        "id": "o9",
+        "contained": [{"resourceType": "Patient", "id": "other"}],
+        "subject": {"reference": f"Patient/{second['id']}"},
+    }
+    with PatientSpill() as spill:
+        spill.add(_line("Patient", orjson.dumps(first)))
+        spill.add(_line("Patient", orjson.dumps(second)))
+        spill.add(_line("Condition", spaced % first["id"].encode()))
+        spill.add(_line("Observation", orjson.dumps(contained)))
+        spill.add(
+            _line("Observation", b'{"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/')
+        )
+        spill.add(_line("Observation", b'{"resourceType":"Observation","id":"lost"}'))
+
+        read = {
+            p["id"]: ([r["id"] for r in resources], unreadable)
+            for p, resources, unreadable in spill.patients()
+        }
+
+    assert read == {first["id"]: (["c1"], 0), second["id"]: (["o9"], 0)}
+
+
+def test_a_line_that_is_not_json_is_left_out_of_its_patients_record_and_counted() -> None:
+    who = patient("9434765919", birth_date="1960-01-01", gender="female")
+    broken = (
+        b'{"resourceType":"Observation","id":"o2","subject":{"reference":"Patient/%s"},"value'
+        % who["id"].encode()
+    )
+    with PatientSpill() as spill:
+        spill.add(_line("Patient", orjson.dumps(who)))
+        spill.add(_line("Observation", orjson.dumps(result(who["id"], 1, UK["acr"], "2026-10-01", 5))))
+        spill.add(_line("Observation", broken))
+
+        [(_, resources, unreadable)] = list(spill.patients())
+
+    assert [r["id"] for r in resources] == [f"obs-{UK['acr'].code}-1"]
+    assert unreadable == 1
+
+
+def test_observations_no_analyte_of_the_specialty_reads_are_not_kept() -> None:
+    relevant = relevant_lines(SPECIALTIES["nephrology"].needs, analyte_catalogue())
+    acr = orjson.dumps(result("p1", 1, UK["acr"], "2026-10-01", 5))
+    spaced_code = acr.replace(
+        f'"code":"{UK["acr"].code}"'.encode(), f'"code" : " {UK["acr"].code} "'.encode()
+    )
+    unread = {
+        "resourceType": "Observation",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "0"}]},
+    }
+
+    assert relevant(_line("Observation", acr))
+    assert relevant(_line("Observation", spaced_code))
+    assert not relevant(_line("Observation", orjson.dumps(unread)))
+    assert relevant(_line("Condition", orjson.dumps(unread | {"resourceType": "Condition"})))
+
+
+def test_a_kept_population_is_read_on_from_only_under_the_needs_it_was_kept_for(tmp_path: Path) -> None:
+    kept = tmp_path / "A11111-nephrology.sqlite3"
+    with open_population(kept, kept_for="codes-1") as population:
+        assert population.kept_transaction_time is None
+        population.start(incremental=False)
+        population.keep(WHEN)
+
+    with open_population(kept, kept_for="codes-1") as population:
+        assert population.kept_transaction_time == WHEN
+    with open_population(kept, kept_for="codes-2") as population:
+        assert population.kept_transaction_time is None
+
+
+def test_changes_left_unkept_leave_the_kept_population_as_it_was(tmp_path: Path) -> None:
+    kept = tmp_path / "A11111-nephrology.sqlite3"
+    who = patient("9434765919", birth_date="1960-01-01", gender="female")
+    with open_population(kept) as population:
+        population.start(incremental=False).add(_line("Patient", orjson.dumps(who)))
+        population.keep(WHEN)
+
+    with open_population(kept) as population:
+        changes = population.start(incremental=True)
+        changes.add(
+            BulkLine(
+                "Bundle", orjson.dumps({"entry": [{"fullUrl": f"Patient/{who['id']}"}]}), "d", 1, deleted=True
+            )
+        )
+        assert len(changes.deleted_patients) == 1
+        # The run fails here: nothing is kept.
+
+    with open_population(kept) as population:
+        assert population.kept_transaction_time == WHEN
+        assert [p["id"] for p, _, _ in population.start(incremental=True).patients()] == [who["id"]]

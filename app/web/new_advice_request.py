@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, get_args
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -38,7 +38,8 @@ from app.specialties.service import build_summary_for
 from app.web.advice_form import form_field
 from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
-from app.web.practice_pages import practice_of, require_own_practice
+from app.web.practice_access import OdsPath, require_own_practice
+from app.web.practice_pages import practice_of
 from app.web.session import GpPageDep
 from app.web.summary_view import summary_view
 from app.web.templating import render
@@ -47,7 +48,6 @@ from schemas.api.advice import AdviceRequestCreate
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
-OdsPath = Annotated[str, Path(pattern=r"^[A-Z0-9]{3,10}$", description="The practice's ODS code")]
 # The request's fields the form carries, by the API model's names. A field added to ``AdviceRequestCreate``
 # needs its name here and its control in the two templates; checkboxes post "on", which the model reads.
 REQUEST_FIELDS = ("nhs_number", "specialty", "question", "urgency")

@@ -127,6 +127,7 @@ async def _preview(gp: httpx.AsyncClient, nhs_number: str = HELEN_BAKER) -> http
         "specialty": "nephrology",
         "question": QUESTION,
         "urgency": "urgent",
+        "authorised_to_convert": "yes",
     }
     return await gp.post(f"/practices/{PRACTICE}/advice-requests/preview", data=fields)
 
@@ -139,6 +140,7 @@ def _send_fields(preview: str) -> dict[str, str]:
         "specialty": "nephrology",
         "question": QUESTION,
         "urgency": "urgent",
+        "authorised_to_convert": "yes",
     }
 
 

@@ -27,6 +27,7 @@ from app.specialties.registry import SPECIALTIES
 from app.specialties.service import build_summary_for
 from app.specialties.settings import SpecialtySettings
 from schemas.api.advice import AdviceRequestCreate
+from schemas.api.summary import SpecialtySummary
 
 log = logging.getLogger("vclinic.advice")
 
@@ -80,10 +81,18 @@ async def assess_referral_criteria(
         return CriteriaAssessment(met=None, outcome="not-found" if status == 404 else "failed", status=status)
     except NotFound:
         return CriteriaAssessment(met=None, outcome="not-found", status=404)
+    return CriteriaAssessment(met=criteria_met_in(specialty, summary))
+
+
+def criteria_met_in(specialty: Specialty, summary: SpecialtySummary) -> list[str] | None:
+    """The codes of the criteria a summary meets, or None when it cannot say: the specialty defines none,
+    or the record was read in part and meets none (the missing part may hold the evidence)."""
+    if not specialty.referral_criteria:
+        return None
     met = summary.criteria_met()
     if not met and not summary.complete:
-        return CriteriaAssessment(met=None)
-    return CriteriaAssessment(met=met)
+        return None
+    return met
 
 
 def require_reason_outside_criteria(

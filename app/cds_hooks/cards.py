@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote, urlencode
 
 from app.cds_hooks.discovery import CdsService
 from app.specialties.base import CaseFinding
@@ -67,8 +68,10 @@ def card_for(
     *,
     patient_id: str,
     base_url: str,
+    practice_ods: str,
 ) -> IssuedCard | None:
-    """The service's card for the patient, or None when no rule applies."""
+    """The service's card for the patient, or None when no rule applies; its first link opens the calling
+    practice's advice request form filled in with the patient and the specialty."""
     if not findings:
         return None
     met = [c for c in summary.referral_criteria if c.status is CriterionStatus.MET]
@@ -92,13 +95,24 @@ def card_for(
         override_reasons=override_reasons(service),
         links=[
             CardLink(
+                label=f"Ask the {service.advice_name} team for advice",
+                url=_ask_link(base_url, practice_ods, summary.patient.nhs_number, service.specialty.code),
+                type="absolute",
+            ),
+            CardLink(
                 label=f"Open the {service.specialty.title.lower()} summary",
                 url=f"{base_url}/v1/patients/{summary.patient.nhs_number}/summaries/{service.specialty.code}",
                 type="absolute",
-            )
+            ),
         ],
     )
     return IssuedCard(card, tuple(f.code for f in findings))
+
+
+def _ask_link(base_url: str, practice_ods: str, nhs_number: str, specialty: str) -> str:
+    """The practice page's new-request form for this patient and specialty (the GP signs in there)."""
+    query = urlencode({"nhs_number": nhs_number, "specialty": specialty})
+    return f"{base_url}/practices/{quote(practice_ods, safe='')}/advice-requests/new?{query}"
 
 
 def _summary_line(lead: str, service: CdsService, others: int) -> str:

@@ -78,5 +78,12 @@ async def advise(
         today=now.date(), generated_at=now, settings=specialty_settings.of(specialty.code)
     )
     findings = specialty.case_findings(summary, record, context)
-    card = card_for(service, summary, findings, patient_id=call.context.patient_id, base_url=base_url)
+    card = card_for(
+        service,
+        summary,
+        findings,
+        patient_id=call.context.patient_id,
+        base_url=base_url,
+        practice_ods=client.ods,
+    )
     return Advice(summary, card)

@@ -202,6 +202,24 @@ async def list_actions(
     return rows[:limit], encode_cursor(orjson.dumps([last.due_sort.isoformat(), last.id]).decode())
 
 
+async def recently_closed(
+    session: AsyncSession, *, viewer: Principal, practice_ods: str, limit: int
+) -> list[TrackedAction]:
+    """The practice's actions the viewer may see that were marked done or closed by a result, the latest
+    closed first: what the practice did, as against what the consultant replaced (superseded)."""
+    query = (
+        select(TrackedAction)
+        .where(
+            visible_to(viewer),
+            col(TrackedAction.practice_ods) == practice_ods,
+            col(TrackedAction.status).in_([FollowUpStatus.DONE.value, FollowUpStatus.CLOSED_BY_RESULT.value]),
+        )
+        .order_by(col(TrackedAction.closed_at).desc(), col(TrackedAction.id))
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars().all())
+
+
 def _decode_cursor(cursor: str) -> tuple[date, str]:
     text = decode_cursor(cursor, list_name=_LIST_NAME)
     try:

@@ -10,46 +10,45 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import ValidationError
-from starlette.datastructures import FormData
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.advice.access import etag, visible_request
 from app.advice.idempotency import IdempotentWrite, replay_if_seen, respond_once
 from app.advice.public import response_public, state_public, summary_public
-from app.advice.service import acknowledge_advice, list_advice_requests, responses_of
+from app.advice.service import CloseOut, acknowledge_advice, list_advice_requests, responses_of
 from app.attachments.service import attachment_public, attachments_of
 from app.audit.service import AuditNote
-from app.auth.principal import Principal
 from app.core.cursors import CURSOR_MAX_LENGTH
 from app.core.deps import AuditedSessionDep, SessionDep, audited
-from app.core.errors import Forbidden, Unprocessable
 from app.core.params import AdviceRequestIdPath
 from app.records.practices import PracticeConfig
 from app.specialties.registry import SPECIALTIES
 from app.web.advice_form import form_field
+from app.web.close_out import (
+    CLOSE_OUT_QUESTIONS,
+    COURSE_OF_ACTION_WORDS,
+    REFERRAL_AVOIDED_CHOICES,
+    REFERRAL_OUTCOME_WORDS,
+    close_out_from_form,
+)
 from app.web.csrf import CsrfChecked
 from app.web.errors import PAGE_TAG
+from app.web.practice_access import OdsPath, require_own_practice
+from app.web.practice_follow_up import closed_by_words, practice_actions, specialty_title
 from app.web.practice_names import patient_names
 from app.web.session import GpPageDep
 from app.web.templating import render
 from app.web.turnaround import turnaround
-from schemas.api.advice import AcknowledgementCreate, AdviceRequestSummary, AdviceResponsePublic
+from schemas.api.advice import AdviceRequestSummary, AdviceResponsePublic
 from schemas.api.attachments import AttachmentPublic
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
-OdsPath = Annotated[str, Path(pattern=r"^[A-Z0-9]{3,10}$", description="The practice's ODS code")]
 REQUESTS_PER_PAGE = 20
 READ_PURPOSE = "read the practice's advice requests"
-
-# The close-out answers the form offers, each a radio group whose values the API model reads. A question
-# added to ``AcknowledgementCreate`` needs its name here and its choices in the template, nothing more.
-REFERRAL_AVOIDED_CHOICES = (("true", "Yes"), ("false", "No"), ("", "Not known yet"))
-CLOSE_OUT_FIELDS = ("referral_avoided",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +61,7 @@ class PracticeRequest:
     responses: list[AdviceResponsePublic]
     attachments: list[AttachmentPublic]
     turnaround: str
-
-
-def require_own_practice(viewer: Principal, ods: str) -> None:
-    """A GP sees their own practice's page and no other's."""
-    if viewer.ods != ods:
-        raise Forbidden("you can see only your own practice's advice requests")
+    criteria_titles: list[str] | None
 
 
 def practice_of(request: Request, ods: str) -> PracticeConfig | None:
@@ -104,17 +98,20 @@ async def practice_page(
         )
         for row in rows
     ]
+    actions = await practice_actions(session, viewer=viewer, ods=ods)
     # The practice may take seconds to answer; the database connection is not held while it does.
     await session.commit()
-    names = await patient_names(request.app.state.practices, ods, (row.nhs_number for row in rows))
+    wanted = [*(row.nhs_number for row in rows), *actions.nhs_numbers()]
+    names = await patient_names(request.app.state.practices, ods, wanted)
     requests = [
         PracticeRequest(
             request=summary,
-            specialty_title=_specialty_title(summary.specialty),
+            specialty_title=specialty_title(summary.specialty),
             patient_name=names.get(summary.nhs_number),
             responses=responses,
             attachments=attachments,
             turnaround=turnaround(summary.created_at, summary.advice_given_at, now),
+            criteria_titles=_criteria_titles(summary.specialty, summary.criteria_met),
         )
         for summary, responses, attachments in shown
     ]
@@ -126,29 +123,28 @@ async def practice_page(
         "next_cursor": next_cursor,
         "first_page": after is None,
         "referral_avoided_choices": REFERRAL_AVOIDED_CHOICES,
+        "close_out_questions": CLOSE_OUT_QUESTIONS,
+        "course_of_action_words": COURSE_OF_ACTION_WORDS,
+        "referral_outcome_words": REFERRAL_OUTCOME_WORDS,
         "idempotency_key": uuid.uuid4().hex,
         "acknowledged": request.query_params.get("acknowledged"),
+        "done": request.query_params.get("done"),
+        "actions": actions,
+        "names": names,
+        "closed_by_words": closed_by_words,
+        "specialty_title": specialty_title,
         "asked": request.query_params.get("asked"),
     }
     return render(request, "practice.html", context)
 
 
-def _specialty_title(code: str) -> str:
-    specialty = SPECIALTIES.get(code)
-    return specialty.title if specialty is not None else code
-
-
-def close_out_from_form(form: FormData) -> AcknowledgementCreate:
-    """The close-out answers the GP gave, as the API's acknowledgement; an unanswered question is None."""
-    answers: dict[str, Any] = {}
-    for name in CLOSE_OUT_FIELDS:
-        value = form.get(name)
-        if isinstance(value, str) and value.strip():
-            answers[name] = value.strip()
-    try:
-        return AcknowledgementCreate.model_validate(answers)
-    except ValidationError:
-        raise Unprocessable("choose one of the answers offered for each close-out question") from None
+def _criteria_titles(specialty: str, codes: list[str] | None) -> list[str] | None:
+    """The criteria met when the request was made, by their titles; None when they were not known."""
+    if codes is None:
+        return None
+    found = SPECIALTIES.get(specialty)
+    titles = {c.code: c.title for c in found.referral_criteria} if found is not None else {}
+    return [titles.get(code, code) for code in codes]
 
 
 @router.post("/practices/{ods}/advice-requests/{advice_request_id}/acknowledgement", status_code=303)
@@ -178,8 +174,10 @@ async def acknowledge_from_page(
     )
     if await replay_if_seen(session, write) is not None:
         return done
-    # The same service as the API, handed every close-out answer the model holds, by its own name.
-    await acknowledge_advice(session, advice_request=advice_request, by=viewer, **submission.model_dump())
+    # The same service as the API, with the answers as the API reads them (referral_avoided as implied).
+    await acknowledge_advice(
+        session, advice_request=advice_request, by=viewer, close_out=CloseOut.of(submission)
+    )
     await respond_once(
         session, write, status=200, body=state_public(advice_request), headers={"ETag": etag(advice_request)}
     )

@@ -14,6 +14,7 @@ from app.web.errors import install_page_error_handlers
 from app.web.letter_preview import router as letter_preview_router
 from app.web.new_advice_request import router as new_advice_request_router
 from app.web.pages import router as pages_router
+from app.web.practice_follow_up import router as practice_follow_up_router
 from app.web.practice_pages import router as practice_pages_router
 from app.web.security import SecurityHeadersMiddleware
 from app.web.sign_in import router as sign_in_router
@@ -30,6 +31,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(case_finding_pages_router)
     app.include_router(practice_pages_router)
     app.include_router(new_advice_request_router)
+    app.include_router(practice_follow_up_router)
     app.include_router(api_docs_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(DOCS_ASSETS_URL, StaticFiles(directory=SWAGGER_UI_DIR), name="docs-assets")

@@ -63,7 +63,12 @@ def _findings(summary: SpecialtySummary, *others: CaseFinding) -> list[CaseFindi
 
 def _card(summary: SpecialtySummary, *others: CaseFinding) -> Any:
     issued = card_for(
-        RENAL, summary, _findings(summary, *others), patient_id="p1", base_url="https://vc.test"
+        RENAL,
+        summary,
+        _findings(summary, *others),
+        patient_id="p1",
+        base_url="https://vc.test",
+        practice_ods="A12345",
     )
     assert issued is not None
     return issued
@@ -72,7 +77,10 @@ def _card(summary: SpecialtySummary, *others: CaseFinding) -> Any:
 def test_no_rule_met_means_no_card() -> None:
     summary = _summary(_criterion("kfre-5y-over-5pct", "not-met"))
 
-    assert card_for(RENAL, summary, [], patient_id="p1", base_url="https://vc.test") is None
+    assert (
+        card_for(RENAL, summary, [], patient_id="p1", base_url="https://vc.test", practice_ods="A12345")
+        is None
+    )
 
 
 def test_a_met_criterion_is_a_warning_naming_its_evidence() -> None:
@@ -82,6 +90,18 @@ def test_a_met_criterion_is_a_warning_naming_its_evidence() -> None:
     assert issued.rule_codes == ("acr-70-or-more",)
     assert "evidence of acr-70-or-more" in issued.card.detail
     assert "kfre-5y-over-5pct" not in issued.card.detail
+
+
+def test_the_card_links_to_the_practices_request_form_filled_in_and_to_the_summary() -> None:
+    issued = _card(_summary(_criterion("acr-70-or-more", "met")))
+
+    ask, summary = issued.card.links
+    assert ask.label == "Ask the renal team for advice"
+    assert ask.type == "absolute"
+    assert ask.url == (
+        "https://vc.test/practices/A12345/advice-requests/new?nhs_number=9434765919&specialty=nephrology"
+    )
+    assert summary.url == "https://vc.test/v1/patients/9434765919/summaries/nephrology"
 
 
 def test_a_two_week_pathway_is_critical_and_leads_the_summary() -> None:

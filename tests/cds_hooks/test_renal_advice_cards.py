@@ -9,7 +9,7 @@ import httpx
 
 from adapters.demo.practice import DEMO_PATIENTS
 from app.cds_hooks.cards import markdown_text
-from tests.cds_hooks.ehr import Ehr
+from tests.cds_hooks.ehr import BASE_URL, Ehr
 from tests.support.identity import IdentityProvider, bearer
 
 RENAL = "/cds-services/renal-advice"
@@ -88,9 +88,13 @@ async def test_a_falling_egfr_gets_a_renal_card_that_agrees_with_the_summary(
     reasons = {reason["code"]: reason["display"] for reason in card["overrideReasons"]}
     assert "already-under-specialty" in reasons
     assert "acute-illness-will-repeat" in reasons
-    [link] = card["links"]
-    assert link["type"] == "absolute"
-    assert link["url"].endswith(f"/v1/patients/{FALLING_EGFR}/summaries/nephrology")
+    ask, summary_link = card["links"]
+    assert {ask["type"], summary_link["type"]} == {"absolute"}
+    assert ask["label"] == "Ask the renal team for advice"
+    assert ask["url"] == (
+        f"{BASE_URL}/practices/A12345/advice-requests/new?nhs_number={FALLING_EGFR}&specialty=nephrology"
+    )
+    assert summary_link["url"] == f"{BASE_URL}/v1/patients/{FALLING_EGFR}/summaries/nephrology"
 
 
 async def test_stable_kidneys_get_no_card(ehr_client: httpx.AsyncClient, ehr: Ehr) -> None:

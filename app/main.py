@@ -42,6 +42,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import worker_stopped
 from app.core.request_context import RequestContextMiddleware
 from app.follow_up.router import router as follow_up_router
+from app.follow_up.wiring import follow_up_in_process
 from app.outbox.router import admin_router as outbox_admin_router
 from app.outbox.router import router as outbox_router
 from app.outbox.wiring import build_outbox_worker
@@ -105,16 +106,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await seed_demo_clinics(app.state.audit_log, network, now=app.state.clock())
     outbox_worker.start(deliver=settings.outbox_dispatcher_enabled)
     collector = CollectorPolicy(settings.gc_freeze_after_startup, settings.gc_young_threshold)
-    # `make run` (dev mode, the demo practice): runs started from the page run here, with no worker process.
+    # `make run` (dev mode, the demo practice): case-finding runs started from the page, follow-up checks and
+    # overdue notices run here, with no worker process.
+    demo = settings.dev_mode and settings.practices_file is None
     case_finding: AbstractAsyncContextManager[None] = (
         case_finding_in_process(
             settings, app.state.audit_log, network.practices, specialty_settings=app.state.specialty_settings
         )
-        if settings.dev_mode and settings.practices_file is None
+        if demo
         else nullcontext()
     )
+    follow_up = follow_up_in_process(settings, app.state.audit_log, network) if demo else nullcontext()
     try:
-        async with case_finding:
+        async with case_finding, follow_up:
             with tuned_collector(collector):
                 yield
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,6 +22,7 @@ from app.case_finding.models import CaseFindingRecord, CaseFindingRun
 from app.case_finding.pipeline import CaseFindingRunner, RunLimits, RunProgress
 from app.case_finding.service import every_finding, start_run
 from app.case_finding.worker import CaseFindingWorker
+from app.core.background import running_alongside
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory
 from app.records.analytes import AnalyteCatalogue
@@ -178,32 +178,20 @@ def specialty_settings_for(config: PracticesFile) -> SpecialtySettings:
     return load_specialty_settings(SPECIALTIES, environ=os.environ, sections=config.specialties)
 
 
-@asynccontextmanager
-async def case_finding_in_process(
+def case_finding_in_process(
     settings: Settings,
     audit_log: AuditLog,
     practices: Mapping[str, PracticeConfig],
     *,
     specialty_settings: SpecialtySettings,
-) -> AsyncIterator[None]:
+) -> AbstractAsyncContextManager[None]:
     """The web process's own case-finding worker, while the block runs: ``make run`` (dev mode serving the
     demo practice) runs a run started from the page with no second process. On leaving, a run under way is
     stopped; its lease runs out and the next worker resumes it."""
     worker = build_case_finding_worker(
         settings, audit_log, practices, catalogue=analyte_catalogue(), specialty_settings=specialty_settings
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop), name="case-finding worker")
-    try:
-        yield
-    finally:
-        stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=2.0)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    return running_alongside("case-finding worker", worker.run)
 
 
 async def run_case_finding_worker(

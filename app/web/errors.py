@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
 from app.core.errors import ProblemError, Unauthorised
+from app.web.return_to import sign_in_path_for
 from app.web.session import end_session
 from app.web.templating import render
 from schemas.upstream import UpstreamError
@@ -31,7 +32,7 @@ def is_page(request: Request) -> bool:
 
 def _page_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorised):
-        response = RedirectResponse("/sign-in", status_code=303)
+        response = RedirectResponse(sign_in_path_for(request), status_code=303)
         if request.cookies:
             end_session(response)
         return response

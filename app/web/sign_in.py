@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from app.auth.dev_keys import mint_dev_token
@@ -16,6 +16,7 @@ from app.core.errors import Forbidden, NotFound, Unauthorised
 from app.web.csrf import CsrfChecked
 from app.web.demo_seed import DEMO_CONSULTANTS, DEMO_GP, DemoConsultant, DemoGp
 from app.web.errors import PAGE_TAG
+from app.web.return_to import MAX_RETURN_LENGTH, RETURN_FIELD, safe_return_path
 from app.web.session import (
     end_session,
     ensure_presession,
@@ -29,7 +30,9 @@ from app.web.templating import render
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False)
 
 
-def _sign_in_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
+def _sign_in_page(
+    request: Request, *, error: str | None = None, status_code: int = 200, return_to: str | None = None
+) -> Response:
     presession = presession_value(request)
     settings = request.app.state.settings
     response = render(
@@ -40,6 +43,7 @@ def _sign_in_page(request: Request, *, error: str | None = None, status_code: in
             "demo_consultants": DEMO_CONSULTANTS,
             "demo_gp": DEMO_GP,
             "error": error,
+            "return_to": safe_return_path(return_to),
         },
         status_code=status_code,
         binding=presession,
@@ -48,20 +52,29 @@ def _sign_in_page(request: Request, *, error: str | None = None, status_code: in
     return response
 
 
-def _signed_in(request: Request, token: str, principal: Principal) -> Response:
-    response = RedirectResponse(home_of(principal), status_code=303)
+def _signed_in(request: Request, token: str, principal: Principal, return_to: str | None) -> Response:
+    # The page asked for before signing in checks the person's access itself, as on any visit.
+    response = RedirectResponse(safe_return_path(return_to) or home_of(principal), status_code=303)
     start_session(request, response, token)
     return response
 
 
+ReturnTo = Annotated[str | None, Form(alias=RETURN_FIELD, max_length=MAX_RETURN_LENGTH)]
+
+
 @router.get("/sign-in")
-async def sign_in_page(request: Request) -> Response:
-    """The sign-in page."""
-    return _sign_in_page(request)
+async def sign_in_page(
+    request: Request,
+    return_to: Annotated[str | None, Query(alias=RETURN_FIELD, max_length=MAX_RETURN_LENGTH)] = None,
+) -> Response:
+    """The sign-in page; ``next`` names the page to go back to once signed in."""
+    return _sign_in_page(request, return_to=return_to)
 
 
 @router.post("/sign-in")
-async def sign_in_with_token(request: Request, _csrf: CsrfChecked, token: Annotated[str, Form()]) -> Response:
+async def sign_in_with_token(
+    request: Request, _csrf: CsrfChecked, token: Annotated[str, Form()], return_to: ReturnTo = None
+) -> Response:
     """Signs in with a token from the organisation's identity provider, once it verifies."""
     # No length rule on the field: verification refuses a token over VCLINIC_MAX_TOKEN_BYTES with the same
     # 401 page as any other bad token, and the form is read whole before a field rule could apply anyway.
@@ -71,13 +84,17 @@ async def sign_in_with_token(request: Request, _csrf: CsrfChecked, token: Annota
             await verify_bearer_token(token.strip(), keys, request.app.state.settings)
         )
     except (Unauthorised, Forbidden) as refusal:
-        return _sign_in_page(request, error=refusal.detail, status_code=refusal.status)
-    return _signed_in(request, token.strip(), principal)
+        return _sign_in_page(request, error=refusal.detail, status_code=refusal.status, return_to=return_to)
+    return _signed_in(request, token.strip(), principal, return_to)
 
 
 @router.post("/sign-in/demo")
 async def sign_in_as_demo_consultant(
-    request: Request, settings: SettingsDep, _csrf: CsrfChecked, identity: Annotated[str, Form(max_length=64)]
+    request: Request,
+    settings: SettingsDep,
+    _csrf: CsrfChecked,
+    identity: Annotated[str, Form(max_length=64)],
+    return_to: ReturnTo = None,
 ) -> Response:
     """Dev mode only: signs in as a demo consultant, or the demo practice's GP, with the development key."""
     if not settings.dev_mode:
@@ -88,7 +105,7 @@ async def sign_in_as_demo_consultant(
     if demo is None:
         raise NotFound(f"no demo identity {identity!r}")
     claims = demo.claims()
-    return _signed_in(request, mint_dev_token(settings, claims), Principal.from_claims(claims))
+    return _signed_in(request, mint_dev_token(settings, claims), Principal.from_claims(claims), return_to)
 
 
 @router.post("/sign-out")

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from app.records.analytes import AnalyteDefinition, PlausibleRange, UnitConversion
 from app.specialties.base import CaseFindingRule, CriterionDefinition, FollowUpActionDefinition, ThresholdBand
 from app.specialties.case_finding import criteria_rules
+from app.specialties.envelope import age_on
+from app.specialties.outcomes import months_before
 from app.specialties.readings import Band, Limit, ReportedAnalyte
 from app.specialties.value_sets import ValueSet, coded_onsets, matching, value_set_in
-from schemas.clinical import ClinicalRecord, Coding, Medication
+from schemas.clinical import ClinicalRecord, Coding, Medication, Sex
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,46 @@ class Medicine:
     classes: frozenset[str]
     last_issued: date | None
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFacts:
+    """What rules read beside results; a specialty's facts extend it with theirs. ``conditions``: each coded
+    condition value set's name and its latest onset (None when undated)."""
+
+    today: date
+    medicines: tuple[Medicine, ...] = ()
+    conditions: Mapping[str, date | None] = field(default_factory=dict)
+    age: int | None = None
+    female: bool = False
+    record_complete: bool = True
+
+    @classmethod
+    def from_record(cls, folder: SpecialtyFolder, record: ClinicalRecord, today: date) -> Self:
+        birth = record.patient.birth_date
+        age = None if birth is None else age_on(birth, today)
+        female = record.patient.sex is Sex.FEMALE
+        return cls(
+            today, folder.medicines(record), folder.coded_conditions(record), age, female, record.complete
+        )
+
+    def coded_within(self, condition: str, months: int) -> date | None:
+        """The condition's latest onset when it is within ``months`` (an undated one is not)."""
+        onset = self.conditions.get(condition)
+        return onset if onset and onset >= months_before(self.today, months) else None
+
+    def active_classes(self) -> frozenset[str]:
+        return frozenset(c for m in self.medicines if m.active for c in m.classes)
+
+    def issued_without_reason(self, suggesting: Mapping[str, str | None], months: int) -> list[str]:
+        """Medicines issued within ``months`` of a class in ``suggesting`` whose other reason (a condition
+        value set, or None for none) is not coded, each as ``name (issued date)``."""
+        counted = {c for c, other in suggesting.items() if other not in self.conditions}
+        since = months_before(self.today, months)
+        issued = [
+            m for m in self.medicines if m.last_issued and m.last_issued >= since and counted & m.classes
+        ]
+        return [f"{m.name} (issued {m.last_issued})" for m in issued]
 
 
 class SpecialtyFolder:

@@ -5,6 +5,7 @@ Its declaration (analytes, conditions, criteria, actions, chart bands) is ``rule
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Literal
 
@@ -12,11 +13,11 @@ from app.specialties.analytes import CREATININE, EGFR, HAEMOGLOBIN, POTASSIUM
 from app.specialties.base import CaseFinding, SummaryContext
 from app.specialties.case_finding import met_referral_criteria
 from app.specialties.declared import DeclaredSpecialty
-from app.specialties.envelope import age_on, criterion_result, envelope, latest_day, medicines_public
+from app.specialties.envelope import criterion_result, envelope, latest_day, medicines_public
 from app.specialties.heart_failure import rules as r
 from app.specialties.heart_failure.case_finding import suspected_heart_failure
 from schemas.api import summary as s
-from schemas.clinical import ClinicalRecord, Sex
+from schemas.clinical import ClinicalRecord
 
 
 class HeartFailureSummary(s.SpecialtySummary):
@@ -30,19 +31,14 @@ class HeartFailureSummary(s.SpecialtySummary):
 
 def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFacts:
     """The facts the rules read; a pmol/L result goes back to its reported number for NICE's figures."""
-    bmi, birth = record.series("bmi"), record.patient.birth_date
-    return r.HeartFailureFacts(
-        today,
-        r.PEPTIDES["ntprobnp"].readings(record),
-        r.PEPTIDES["bnp"].readings(record),
-        (bmi[-1].taken_at.date(), bmi[-1].value) if bmi else None,
-        r.FOLDER.medicines(record),
-        r.FOLDER.coded_conditions(record),
-        latest_day(record, "haemoglobin"),
-        latest_day(record, "creatinine", "egfr", "potassium"),
-        None if birth is None else age_on(birth, today),
-        record.patient.sex is Sex.FEMALE,
-        record.complete,
+    bmi = record.series("bmi")
+    return replace(
+        r.HeartFailureFacts.from_record(r.FOLDER, record, today),
+        ntprobnp=r.PEPTIDES["ntprobnp"].readings(record),
+        bnp=r.PEPTIDES["bnp"].readings(record),
+        latest_bmi=(bmi[-1].taken_at.date(), bmi[-1].value) if bmi else None,
+        last_fbc=latest_day(record, "haemoglobin"),
+        last_ue=latest_day(record, "creatinine", "egfr", "potassium"),
     )
 
 

@@ -5,8 +5,7 @@ Bands compare a result in its reported unit with NICE's figures for it: docs/cli
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from app.specialties.criterion_shapes import (
@@ -14,7 +13,8 @@ from app.specialties.criterion_shapes import (
     condition_without_classes,
     medicines_without_diagnosis,
 )
-from app.specialties.folder import Medicine, SpecialtyFolder
+from app.specialties.folder import Medicine as Medicine  # the facts' medicines, read by tests and callers
+from app.specialties.folder import PatientFacts, SpecialtyFolder
 from app.specialties.outcomes import CriterionOutcome, lowest_possible, months_before, none_found
 from app.specialties.readings import Reading, figure
 
@@ -27,20 +27,12 @@ reading, band, reading_band, shown = NTPROBNP.reading, NTPROBNP.band, NTPROBNP.r
 
 
 @dataclass(frozen=True, slots=True)
-class HeartFailureFacts:
-    """``conditions``: each coded condition value set's name and its latest date (None when undated)."""
-
-    today: date
+class HeartFailureFacts(PatientFacts):
     ntprobnp: tuple[Reading, ...] = ()
     bnp: tuple[Reading, ...] = ()
     latest_bmi: tuple[date, float] | None = None
-    medicines: tuple[Medicine, ...] = ()
-    conditions: Mapping[str, date | None] = field(default_factory=dict)
     last_fbc: date | None = None
     last_ue: date | None = None
-    age: int | None = None
-    female: bool = False
-    record_complete: bool = True
 
 
 def in_ng_per_l(result: Reading, peptide: str = "ntprobnp") -> float:
@@ -83,18 +75,11 @@ def ntprobnp_criteria(facts: HeartFailureFacts) -> list[CriterionOutcome]:
 
 def heart_failure_medicines(facts: HeartFailureFacts) -> list[str]:
     """Heart-failure medicines issued in 3 months that no coded indication explains (NCL ICB_CF_HF_61);
-    spironolactone is explained by hirsutism only in a woman under 40."""
+    hirsutism explains spironolactone only in a woman under 40."""
     young_woman = facts.female and facts.age is not None and facts.age < 40
-    explained = {c for c, other in RULES["hf_medicines"].items() if other in facts.conditions}
-    explained -= set() if young_woman else {"spironolactone"}
-    since, counted = months_before(facts.today, 3), set(RULES["hf_medicines"]) - explained
-    recent = [m for m in facts.medicines if m.last_issued and m.last_issued >= since and counted & m.classes]
-    return [f"{m.name} (issued {m.last_issued})" for m in recent]
-
-
-def _excluded(facts: HeartFailureFacts) -> date | None:
-    excluded = facts.conditions.get("heart-failure-excluded")
-    return excluded if excluded and excluded >= months_before(facts.today, 36) else None
+    return facts.issued_without_reason(
+        {**RULES["hf_medicines"], **({} if young_woman else {"spironolactone": None})}, 3
+    )
 
 
 def hf_drugs_without_diagnosis(facts: HeartFailureFacts) -> CriterionOutcome:
@@ -102,16 +87,17 @@ def hf_drugs_without_diagnosis(facts: HeartFailureFacts) -> CriterionOutcome:
         CRITERIA["hf-drugs-without-diagnosis"],
         heart_failure_medicines(facts),
         coded="heart-failure" in facts.conditions,
-        excluded=_excluded(facts),
+        excluded=facts.coded_within("heart-failure-excluded", 36),
         complete=facts.record_complete,
     )
 
 
 def hfref_gdmt_gaps(facts: HeartFailureFacts) -> CriterionOutcome:
     """HFrEF coded without one of NICE NG106's four medicine classes (1.4.1-1.4.4, 2025)."""
-    active = frozenset(c for m in facts.medicines if m.active for c in m.classes)
     coded, complete = "hfref" in facts.conditions, facts.record_complete
-    return condition_without_classes(CRITERIA["hfref-gdmt-gaps"], active, coded=coded, complete=complete)
+    return condition_without_classes(
+        CRITERIA["hfref-gdmt-gaps"], facts.active_classes(), coded=coded, complete=complete
+    )
 
 
 def referral_criteria(facts: HeartFailureFacts) -> list[CriterionOutcome]:
@@ -147,6 +133,6 @@ def latest_ntprobnp_above_400(facts: HeartFailureFacts) -> Reading | None:
 
 def case_finding(facts: HeartFailureFacts) -> bool:
     """NT-proBNP above 400, or heart-failure medicines, with no heart-failure diagnosis (NCL ICB_CF_HF_61)."""
-    if "heart-failure" in facts.conditions or _excluded(facts):
+    if "heart-failure" in facts.conditions or facts.coded_within("heart-failure-excluded", 36):
         return False
     return latest_ntprobnp_above_400(facts) is not None or bool(heart_failure_medicines(facts))

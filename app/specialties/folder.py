@@ -4,8 +4,9 @@
 (``conversions`` as ``UnitConversion`` fields, the first unit canonical; ``plausible``; ``unitless``; and,
 for banded ones, ``bands`` lowest first with ``limits`` per unit); its ``conditions`` (value-set names);
 ``band_criteria`` and ``criteria`` (code → title and the wording its rule reads); ``case_finding_rules``;
-``advice_outcomes``; and ``follow_up_actions`` with ``follow_up_satisfied_by``. Medicine classes are the
-``value_sets/medicine-<class>.json`` files. docs/adding-a-specialty.md describes each part.
+``advice_outcomes``; ``follow_up_actions`` with ``follow_up_satisfied_by``; and ``letter_series``.
+Medicine classes are the ``value_sets/medicine-<class>.json`` files; docs/adding-a-specialty.md
+describes each part.
 """
 
 from __future__ import annotations

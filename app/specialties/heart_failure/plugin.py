@@ -11,9 +11,8 @@ from typing import Literal
 
 from app.specialties.analytes import CREATININE, EGFR, HAEMOGLOBIN, POTASSIUM
 from app.specialties.base import CaseFinding, SummaryContext
-from app.specialties.case_finding import met_referral_criteria
 from app.specialties.declared import DeclaredSpecialty
-from app.specialties.envelope import criterion_result, envelope, latest_day, medicines_public
+from app.specialties.envelope import latest_day
 from app.specialties.heart_failure import rules as r
 from app.specialties.heart_failure.case_finding import suspected_heart_failure
 from schemas.api import summary as s
@@ -44,16 +43,10 @@ def facts_from_record(record: ClinicalRecord, today: date) -> r.HeartFailureFact
 
 class HeartFailure(DeclaredSpecialty):
     def build_summary(self, record: ClinicalRecord, context: SummaryContext) -> HeartFailureSummary:
-        facts, codes = facts_from_record(record, context.today), [a.code for a in self.analytes]
-        criteria = [criterion_result(c) for c in r.referral_criteria(facts)]
-        medicines = medicines_public(
-            record.medications, lambda m: sorted(r.FOLDER.medicine_classes_of(m.codings, m.name))
-        )
+        facts = facts_from_record(record, context.today)
         missing = r.missing_attachments(facts)
         return HeartFailureSummary(
-            **envelope(
-                record, context, analytes=codes, criteria=criteria, medications=medicines, warnings=missing
-            ),
+            **self.envelope(record, context, r.referral_criteria(facts), warnings=missing),
             outcome=r.outcome(facts),
             ntprobnp_band=r.reading_band(facts.ntprobnp[-1]) if facts.ntprobnp else None,
             missing_attachments=missing,
@@ -61,18 +54,15 @@ class HeartFailure(DeclaredSpecialty):
             case_finding=r.case_finding(facts),
         )
 
-    def case_findings(
+    def searches(
         self, summary: s.SpecialtySummary, record: ClinicalRecord, context: SummaryContext
     ) -> tuple[CaseFinding, ...]:
         assert isinstance(summary, HeartFailureSummary)
-        met = met_referral_criteria(summary)
+        if not summary.case_finding:
+            return ()
         # The facts build_summary read, on the same day, so the evidence is the summary's own reading.
-        found = (
-            suspected_heart_failure(facts_from_record(record, context.today))
-            if summary.case_finding
-            else None
-        )
-        return met + ((found,) if found else ())
+        found = suspected_heart_failure(facts_from_record(record, context.today))
+        return (found,) if found else ()
 
     def highlights(self, summary: s.SpecialtySummary) -> tuple[s.Highlight, ...]:
         assert isinstance(summary, HeartFailureSummary)
@@ -82,9 +72,6 @@ class HeartFailure(DeclaredSpecialty):
             s.Highlight(label="Pathway", value=summary.outcome, flag=flag),
             s.Highlight(label="Attachments missing", value=len(summary.missing_attachments) or None),
         )
-
-    def letter_series(self, summary: s.SpecialtySummary) -> str | None:
-        return "ntprobnp"
 
 
 HEART_FAILURE = HeartFailure.from_folder(

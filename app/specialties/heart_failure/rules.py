@@ -51,23 +51,24 @@ def confounders(facts: HeartFailureFacts) -> list[str]:
     ]
 
 
+def _legacy_bnp(facts: HeartFailureFacts) -> str:
+    """A legacy BNP is kept apart (NICE CG108): named beside a missing NT-proBNP, which it asks for."""
+    if not facts.bnp:
+        return ""
+    bnp, latest = PEPTIDES["bnp"], facts.bnp[-1]
+    found = bnp.reading_band(latest) or "in no one band of"
+    return f"; legacy BNP {bnp.shown(latest)} is {found} ng/L (NICE CG108): measure NT-proBNP"
+
+
 def ntprobnp_criteria(facts: HeartFailureFacts) -> list[CriterionOutcome]:
-    """The three NICE bands of the latest NT-proBNP, for heart failure suspected but not yet coded; a legacy
-    BNP alone is kept apart (NICE CG108) and asks for an NT-proBNP."""
-    bnp = PEPTIDES["bnp"]
-    legacy = (
-        facts.bnp
-        and bnp.shown(facts.bnp[-1]) + f" is {bnp.reading_band(facts.bnp[-1]) or 'in no one band of'}"
-    )
-    lowered = (
-        "; lowered by: " + "; ".join(found) if (found := confounders(facts)) else "; no confounder on record"
-    )
+    """The three NICE bands of the latest NT-proBNP, for heart failure suspected but not yet coded."""
+    found = confounders(facts)
+    lowered = "; lowered by: " + "; ".join(found) if found else "; no confounder on record"
     return band_criteria(
         RULES["band_criteria"],
         NTPROBNP,
         facts.ntprobnp[-1] if facts.ntprobnp else None,
-        absent=none_found("NT-proBNP", complete=facts.record_complete)
-        + (f"; legacy BNP {legacy} ng/L (NICE CG108): measure NT-proBNP" if legacy else ""),
+        absent=none_found("NT-proBNP", complete=facts.record_complete) + _legacy_bnp(facts),
         settled="heart failure is already coded" if "heart-failure" in facts.conditions else None,
         notes={"under-400": lowered},
     )

@@ -36,34 +36,48 @@ def dev_key_exists(settings: Settings) -> bool:
     return (dev_key_directory(settings) / PRIVATE_KEY_FILE).is_file()
 
 
-def ensure_dev_key(settings: Settings) -> tuple[bytes, str]:
-    """The private key PEM and its kid, generating the pair the first time."""
-    directory = dev_key_directory(settings)
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path = directory / PRIVATE_KEY_FILE
-    if not key_path.exists():
-        private_key = ec.generate_private_key(ec.SECP256R1())
+# The curves dev mode signs with, and the JWS algorithm and coordinate size (bytes) each goes with.
+CURVES: dict[str, tuple[ec.EllipticCurve, str, int]] = {
+    "P-256": (ec.SECP256R1(), "ES256", 32),
+    "P-384": (ec.SECP384R1(), "ES384", 48),
+}
+
+
+def ensure_key_pair(private_key_path: Path, jwks_path: Path, curve: str) -> tuple[bytes, str]:
+    """The private key PEM at ``private_key_path`` and its kid, generating the pair on ``curve`` the first
+    time (owner-only, never overwritten); its public JWKS is written again at ``jwks_path``."""
+    named_curve, algorithm, size = CURVES[curve]
+    private_key_path.parent.mkdir(parents=True, exist_ok=True)
+    if not private_key_path.exists():
+        private_key = ec.generate_private_key(named_curve)
         pem = private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(private_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(pem)
-    pem = key_path.read_bytes()
+    pem = private_key_path.read_bytes()
     loaded = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(loaded, ec.EllipticCurvePrivateKey)
-    public_jwk = _public_jwk(loaded.public_key())
-    dev_jwks_path(settings).write_bytes(orjson.dumps({"keys": [public_jwk]}, option=orjson.OPT_INDENT_2))
+    public_jwk = public_jwk_of(loaded.public_key(), curve=curve, algorithm=algorithm, size=size)
+    jwks_path.write_bytes(orjson.dumps({"keys": [public_jwk]}, option=orjson.OPT_INDENT_2))
     return pem, str(public_jwk["kid"])
 
 
-def _public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
+def ensure_dev_key(settings: Settings) -> tuple[bytes, str]:
+    """The private key PEM and its kid, generating the pair the first time."""
+    return ensure_key_pair(dev_key_directory(settings) / PRIVATE_KEY_FILE, dev_jwks_path(settings), "P-256")
+
+
+def public_jwk_of(
+    public_key: ec.EllipticCurvePublicKey, *, curve: str, algorithm: str, size: int
+) -> dict[str, Any]:
     numbers = public_key.public_numbers()
-    x = _b64(numbers.x.to_bytes(32, "big"))
-    y = _b64(numbers.y.to_bytes(32, "big"))
+    x = _b64(numbers.x.to_bytes(size, "big"))
+    y = _b64(numbers.y.to_bytes(size, "big"))
     # RFC 7638 thumbprint: the kid changes exactly when the key does.
-    thumbprint = _b64(hashlib.sha256(orjson.dumps({"crv": "P-256", "kty": "EC", "x": x, "y": y})).digest())
-    return {"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": thumbprint, "alg": "ES256", "use": "sig"}
+    thumbprint = _b64(hashlib.sha256(orjson.dumps({"crv": curve, "kty": "EC", "x": x, "y": y})).digest())
+    return {"kty": "EC", "crv": curve, "x": x, "y": y, "kid": thumbprint, "alg": algorithm, "use": "sig"}
 
 
 def _b64(raw: bytes) -> str:

@@ -7,20 +7,13 @@ speaking for the demo practice, so ``make run`` can be tried as a GP system woul
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
-import orjson
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwt
 
-from app.auth.dev_keys import dev_key_directory
+from app.auth.dev_keys import dev_key_directory, ensure_key_pair
 from app.core.config import Settings
 from app.records.practices import CdsClientConfig
 
@@ -45,22 +38,7 @@ def demo_ehr_client(settings: Settings, ods: str) -> CdsClientConfig:
 def ensure_dev_ehr_key(settings: Settings) -> tuple[bytes, str]:
     """The demo EHR's private key PEM and kid, generating the P-384 pair the first time."""
     directory = dev_key_directory(settings)
-    directory.mkdir(parents=True, exist_ok=True)
-    key_path = directory / PRIVATE_KEY_FILE
-    if not key_path.exists():
-        private_key = ec.generate_private_key(ec.SECP384R1())
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-    pem = key_path.read_bytes()
-    loaded = serialization.load_pem_private_key(pem, password=None)
-    assert isinstance(loaded, ec.EllipticCurvePrivateKey)
-    jwk = _public_jwk(loaded.public_key())
-    (directory / JWKS_FILE).write_bytes(orjson.dumps({"keys": [jwk]}, option=orjson.OPT_INDENT_2))
-    return pem, str(jwk["kid"])
+    return ensure_key_pair(directory / PRIVATE_KEY_FILE, directory / JWKS_FILE, "P-384")
 
 
 def dev_ehr_key_exists(settings: Settings) -> bool:
@@ -79,15 +57,3 @@ def mint_dev_ehr_token(settings: Settings, path: str, *, lifetime_seconds: int =
         "jti": str(uuid.uuid4()),
     }
     return jwt.encode(claims, pem.decode(), algorithm="ES384", headers={"kid": kid, "typ": "JWT"})
-
-
-def _public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, Any]:
-    numbers = public_key.public_numbers()
-    x = _b64(numbers.x.to_bytes(48, "big"))
-    y = _b64(numbers.y.to_bytes(48, "big"))
-    thumbprint = _b64(hashlib.sha256(orjson.dumps({"crv": "P-384", "kty": "EC", "x": x, "y": y})).digest())
-    return {"kty": "EC", "crv": "P-384", "x": x, "y": y, "kid": thumbprint, "alg": "ES384", "use": "sig"}
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -12,7 +12,7 @@ from adapters.demo.generator import DEMO_PRACTICE_ODS
 from adapters.demo.practice import demo_practice_resources
 from adapters.errors import PatientNotFound, UpstreamError
 from adapters.fhir_r4 import parse
-from adapters.fhir_r4.prefetched import answering
+from adapters.fhir_r4.prefetched import answered_from
 from adapters.one_by_one import fetch_one_by_one
 from schemas.clinical import (
     NHS_NUMBER_SYSTEM,
@@ -65,18 +65,7 @@ class DemoSource:
         patient = await self.find_patient(nhs_number)
         chart = self._charts[nhs_number]
         record = SourceRecord(self.practice_ods, self.adapter, patient)
-        for wanted in query.observations:
-            record.observations.extend(answering(chart.observations, wanted))
-        if query.include_medications:
-            since = query.medications_since
-            record.medications = [
-                m
-                for m in chart.medications
-                if since is None or (m.authored_on is not None and m.authored_on >= since)
-            ]
-        if query.include_conditions:
-            record.conditions = list(chart.conditions)
-        return record
+        return answered_from(record, query, chart.observations, chart.medications, chart.conditions)
 
 
 def _charts(resources: list[dict[str, Any]]) -> dict[str, _Chart]:

@@ -163,3 +163,13 @@ def first_code(concept: Any) -> str | None:
     if not codings:
         return None
     return optional_string(codings[0].get("code"))
+
+
+def subject_id(resource: dict[str, Any]) -> str | None:
+    """The id in ``subject`` (or ``patient``) ``…Patient/<id>[/_history/…]``; None without one."""
+    holder = resource.get("subject") or resource.get("patient")
+    reference = holder.get("reference") if type(holder) is dict else None
+    if type(reference) is not str:
+        return None
+    _, marker, rest = reference.rpartition("Patient/")
+    return rest.split("/", 1)[0] if marker else None

@@ -16,12 +16,15 @@ import httpx
 
 from adapters.errors import PatientNotFound, UpstreamBadResponse, UpstreamError
 from adapters.fhir_r4 import parse
+from adapters.fhir_r4.elements import subject_id
 from adapters.http import RetryPolicy, UpstreamClient, decode_json
 from adapters.one_by_one import fetch_one_by_one
 from schemas.clinical import (
     ObservationQuery,
     RecordQuery,
+    SourceCondition,
     SourceFailure,
+    SourceMedication,
     SourceObservation,
     SourcePatient,
     SourceRecord,
@@ -43,14 +46,24 @@ def answering(observations: Iterable[SourceObservation], wanted: ObservationQuer
     ]
 
 
-def subject_id(resource: dict[str, Any]) -> str | None:
-    """The id in ``subject`` (or ``patient``) ``…Patient/<id>[/_history/…]``; None without one."""
-    holder = resource.get("subject") or resource.get("patient")
-    reference = holder.get("reference") if type(holder) is dict else None
-    if type(reference) is not str:
-        return None
-    _, marker, rest = reference.rpartition("Patient/")
-    return rest.split("/", 1)[0] if marker else None
+def answered_from(
+    record: SourceRecord,
+    query: RecordQuery,
+    observations: Iterable[SourceObservation],
+    medications: Iterable[SourceMedication],
+    conditions: Iterable[SourceCondition],
+) -> SourceRecord:
+    """``record`` filled from resources in hand, as a FHIR server would answer ``query``'s searches."""
+    for wanted in query.observations:
+        record.observations.extend(answering(observations, wanted))
+    if query.include_medications:
+        since = query.medications_since
+        record.medications = [
+            m for m in medications if since is None or (m.authored_on is not None and m.authored_on >= since)
+        ]
+    if query.include_conditions:
+        record.conditions = list(conditions)
+    return record
 
 
 class PrefetchedSource:
@@ -109,18 +122,7 @@ class PrefetchedSource:
     async def fetch_record(self, nhs_number: str, query: RecordQuery) -> SourceRecord:
         patient = await self.find_patient(nhs_number)
         record = SourceRecord(self.practice_ods, self.adapter, patient, failures=list(self._failures))
-        for wanted in query.observations:
-            record.observations.extend(answering(self._observations, wanted))
-        if query.include_medications:
-            since = query.medications_since
-            record.medications = [
-                m
-                for m in self._medications
-                if since is None or (m.authored_on is not None and m.authored_on >= since)
-            ]
-        if query.include_conditions:
-            record.conditions = list(self._conditions)
-        return record
+        return answered_from(record, query, self._observations, self._medications, self._conditions)
 
 
 def _read(parsed: parse.Parsed[Any], part: str, failures: list[SourceFailure]) -> list[Any]:

@@ -12,6 +12,7 @@ import httpx
 
 from adapters.errors import PatientNotFound, UpstreamBadResponse, UpstreamError
 from adapters.fhir_r4 import parse
+from adapters.fhir_r4.elements import subject_id
 from adapters.http import CircuitBreaker, RetryPolicy, UpstreamClient, decode_json
 from schemas.clinical import (
     NHS_NUMBER_SYSTEM,
@@ -289,7 +290,7 @@ def _by_patient(
         if type(resource) is not dict or resource.get("resourceType") != resource_type:
             shared.append(resource)
             continue
-        patient_id = _patient_id(resource)
+        patient_id = subject_id(resource)
         group = only if patient_id is None else by_patient.get(patient_id)
         if group is None:
             strays += 1
@@ -299,16 +300,6 @@ def _by_patient(
         for group in by_patient.values():
             group.extend(shared)
     return by_patient, strays
-
-
-def _patient_id(resource: dict[str, Any]) -> str | None:
-    """The id in ``subject`` (or ``patient``) ``…Patient/<id>[/_history/…]``; None without one."""
-    holder = resource.get("subject") or resource.get("patient")
-    reference = holder.get("reference") if type(holder) is dict else None
-    if type(reference) is not str:
-        return None
-    _, marker, rest = reference.rpartition("Patient/")
-    return rest.split("/", 1)[0] if marker else None
 
 
 def _observation_params(patients: str, wanted: ObservationQuery, count: str) -> dict[str, str]:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
 from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS
 from app.audit.service import verify_chain
+from app.specialties.base import SummaryContext
+from app.specialties.nephrology.plugin import Nephrology
+from schemas.api.summary import SpecialtySummary
+from schemas.clinical import ClinicalRecord
 from tests.clinics.clinic_calls import add_patients, opened, worklist_rows
 from tests.support.identity import IdentityProvider, bearer
 
@@ -136,3 +141,31 @@ async def test_a_worklist_read_writes_its_patients_events_in_one_statement(
         event.remove(engine, "before_cursor_execute", count)
 
     assert appends == [False]
+
+
+async def test_the_worklist_and_the_patients_page_build_each_summary_once(
+    client: httpx.AsyncClient, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    build_summary = Nephrology.build_summary
+
+    def counted(self: Nephrology, record: ClinicalRecord, context: SummaryContext) -> SpecialtySummary:
+        built.append(record.patient.nhs_number)
+        return build_summary(self, record, context)
+
+    monkeypatch.setattr(Nephrology, "build_summary", counted)
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    patients = [KIDNEY_FAILURE, RAPID_DECLINE]
+    await add_patients(client, consultant, clinic_id, patients)
+
+    listed = await worklist_rows(client, consultant, clinic_id)
+    summaries = [
+        (await client.get(f"/v1/patients/{nhs}/summaries/nephrology", headers=bearer(consultant))).json()
+        for nhs in patients
+    ]
+    again = await worklist_rows(client, consultant, clinic_id)
+
+    assert sorted(built) == sorted(patients)
+    assert [s["patient"]["nhs_number"] for s in summaries] == patients
+    assert again == listed

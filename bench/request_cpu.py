@@ -1,11 +1,12 @@
 """The service's CPU per request for the cached worklist, the cached summary and ``/healthz``, in-process.
 
-Run: ``python -m bench.request_cpu`` (add ``--profile`` for a cProfile of 1,000 ``/healthz`` and 200 cached
-summaries, printed by cumulative time). The mock GP serves the demo practice from a process of its own, so
-its work is not counted. The service runs here, through its ASGI app, on a fresh PostgreSQL database (dropped
-afterwards), its record cache on: a consultant puts 30 patients on a clinic and reads everything once to
-warm up. Each figure is the least of ten blocks (10 worklists of 30, 30 summaries or 300 ``/healthz``) of
-this process's CPU, which is what a busy machine disturbs least. Access checks and audit run on every read.
+Run: ``python -m bench.request_cpu``; add ``--profile`` for a cProfile of 1,000 ``/healthz`` and 200 cached
+summaries, by the time spent in each function, and the CPU each middleware adds to ``/healthz``. The mock GP
+serves the demo practice from a process of its own, so its work is not counted. The service runs here,
+through its ASGI app, on a fresh PostgreSQL database (dropped afterwards), its record cache on: a consultant
+puts 30 patients on a clinic and reads everything once to warm up. Each figure is the least of ten blocks
+(10 worklists of 30, 30 summaries or 300 ``/healthz``) of this process's CPU, which is what a busy machine
+disturbs least. Access checks and audit run on every read.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.demo import write_demo_practice
 from app.auth.dev_keys import mint_dev_token
@@ -85,7 +90,46 @@ async def _profile(client: httpx.AsyncClient) -> None:
         nhs_number = PATIENTS[index % len(PATIENTS)]
         (await client.get(f"/v1/patients/{nhs_number}/summaries/{SPECIALTY}")).raise_for_status()
     profile.disable()
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+    stats = pstats.Stats(profile)
+    stats.sort_stats("tottime").print_stats(40)
+
+
+def _stacks(app: FastAPI) -> list[tuple[str, ASGIApp]]:
+    """The app's router, then wrapped in each of its middlewares in turn, innermost first, as the app is."""
+
+    def given_app(inner: ASGIApp) -> ASGIApp:
+        async def call(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["app"] = app
+            await inner(scope, receive, send)
+
+        return call
+
+    inner: ASGIApp = ExceptionMiddleware(
+        AsyncExitStackMiddleware(app.router), handlers=app.exception_handlers
+    )
+    stacks = [("router", given_app(inner))]
+    for cls, args, kwargs in reversed(app.user_middleware):
+        inner = cls(inner, *args, **kwargs)
+        stacks.append((cls.__name__, given_app(inner)))
+    return [*stacks, ("the whole app", app)]
+
+
+async def _middleware_costs(app: FastAPI) -> None:
+    """/healthz through the router alone, then through one more middleware at a time: what each costs."""
+    print("CPU per /healthz with the middlewares up to each, innermost first (each one's cost is the step)")
+    earlier: float | None = None
+    for name, stack in _stacks(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=stack), base_url="http://b") as client:
+
+            async def health_checks(client: httpx.AsyncClient = client) -> None:
+                for _ in range(300):
+                    (await client.get("/healthz")).raise_for_status()
+
+            await health_checks()
+            cpu = await _least_cpu(health_checks) / 300 * 1e6
+        step = "" if earlier is None else f"{cpu - earlier:>+8.1f}"
+        print(f"{name:<36}{cpu:>8.1f} µs{step}")
+        earlier = cpu
 
 
 async def _measure(root: Path, database_url: str, gp_url: str, *, profile: bool) -> None:
@@ -101,6 +145,7 @@ async def _measure(root: Path, database_url: str, gp_url: str, *, profile: bool)
                 await read()
             if profile:
                 await _profile(client)
+                await _middleware_costs(app)
                 return
             print(f"CPU per request, the least of {BLOCKS} blocks")
             for name, (requests, read) in reads.items():

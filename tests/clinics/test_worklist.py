@@ -169,3 +169,30 @@ async def test_the_worklist_and_the_patients_page_build_each_summary_once(
     assert sorted(built) == sorted(patients)
     assert [s["patient"]["nhs_number"] for s in summaries] == patients
     assert again == listed
+
+
+async def test_a_summary_read_asks_every_domains_relationship_in_one_query(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    # An entry by NHS number ranks last, so every domain's relationship has to be asked for.
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    await add_patients(client, consultant, clinic_id, [NORMAL])
+    summary_url = f"/v1/patients/{NORMAL}/summaries/nephrology"
+    asked: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        tables = ("advice_requests", "clinic_entries", "case_finding")
+        if statement.lstrip().upper().startswith("SELECT") and any(t in statement for t in tables):
+            asked.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await client.get(summary_url, headers=bearer(consultant))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert response.status_code == 200, response.text
+    assert len(asked) == 1
+    assert all(t in asked[0] for t in ("advice_requests", "clinic_entries", "case_finding"))

@@ -10,9 +10,11 @@ the reason they gave, in the audit trail the patient's practice reads.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Select, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import AuditNote
@@ -39,14 +41,46 @@ class CareRelationship:
 # The practice asked: an open advice request, or a clinic entry made from one.
 ASKED_BY_PRACTICE = CareRelationship()
 
-RelationshipCheck = Callable[[AsyncSession, str, str], Awaitable[CareRelationship | None]]
 
-_CHECKS: list[RelationshipCheck] = []
+# A source's rows: (rank, detail, since), each labelled so.
+RelationshipRows = Select[*tuple[Any, ...]]
 
 
-def register_relationship_check(check: RelationshipCheck) -> None:
-    if check not in _CHECKS:
-        _CHECKS.append(check)
+class RelationshipSource:
+    """One domain's relationships, as rows of the one query every record read makes.
+
+    ``rows(specialty, nhs_number)`` selects the patient's relationships of this kind as ``(rank, detail,
+    since)``: the rank a :class:`CareRelationship` would have, text the relationship is made from, and when it
+    began (the earliest is preferred within a rank). ``relationship(rank, detail)`` makes it from its row.
+    The record routes ask for every source's rows together, so a read costs one query however many domains
+    give relationships, and a domain's own check asks for its rows alone.
+    """
+
+    def __init__(
+        self,
+        rows: Callable[[str, str], RelationshipRows],
+        relationship: Callable[[int, str | None], CareRelationship],
+    ) -> None:
+        self.rows = rows
+        self.relationship = relationship
+
+    async def first(self, session: AsyncSession, specialty: str, nhs_number: str) -> CareRelationship | None:
+        """The patient's relationship of this kind with the specialty, the lowest rank and earliest first."""
+        rows = self.rows(specialty, nhs_number).subquery()
+        found = (
+            await session.execute(
+                select(rows.c.rank, rows.c.detail).order_by(rows.c.rank, rows.c.since).limit(1)
+            )
+        ).first()
+        return None if found is None else self.relationship(found.rank, found.detail)
+
+
+_SOURCES: list[RelationshipSource] = []
+
+
+def register_relationship_source(source: RelationshipSource) -> None:
+    if source not in _SOURCES:
+        _SOURCES.append(source)
 
 
 async def has_relationship(session: AsyncSession, specialty: str, nhs_number: str) -> bool:
@@ -56,15 +90,19 @@ async def has_relationship(session: AsyncSession, specialty: str, nhs_number: st
 async def care_relationship(
     session: AsyncSession, specialty: str, nhs_number: str
 ) -> CareRelationship | None:
-    """The patient's relationship with the specialty, preferring one the practice asked for."""
-    found: CareRelationship | None = None
-    for check in _CHECKS:
-        relationship = await check(session, specialty, nhs_number)
-        if relationship is not None and relationship.rank == 0:
-            return relationship
-        if relationship is not None and (found is None or relationship.rank < found.rank):
-            found = relationship
-    return found
+    """The patient's relationship with the specialty, preferring one the practice asked for; one query."""
+    if not _SOURCES:
+        return None
+    branches = [
+        source.rows(specialty, nhs_number).add_columns(literal_column(str(index)).label("source"))
+        for index, source in enumerate(_SOURCES)
+    ]
+    rows = union_all(*branches).subquery()
+    query = select(rows.c.source, rows.c.rank, rows.c.detail).order_by(rows.c.rank, rows.c.since).limit(1)
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    return _SOURCES[int(found.source)].relationship(found.rank, found.detail)
 
 
 async def require_record_access(

@@ -7,11 +7,11 @@ no oracle for another practice's patients.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, String, cast, literal_column, null, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.access.relationships import ASKED_BY_PRACTICE, CareRelationship
+from app.access.relationships import ASKED_BY_PRACTICE, RelationshipRows, RelationshipSource
 from app.advice.models import AdviceRequest
 from app.advice.states import RELATIONSHIP_STATUSES
 from app.auth.principal import Principal, Role
@@ -105,17 +105,17 @@ def check_if_match(advice_request: AdviceRequest, if_match: str | None, *, requi
     )
 
 
-async def open_request_in_specialty(
-    session: AsyncSession, specialty: str, nhs_number: str
-) -> CareRelationship | None:
-    """The relationship check: an open advice request for the patient in the consultant's specialty."""
-    query = (
-        select(col(AdviceRequest.id))
-        .where(
-            col(AdviceRequest.specialty) == specialty,
-            col(AdviceRequest.nhs_number) == nhs_number,
-            col(AdviceRequest.status).in_([status.value for status in RELATIONSHIP_STATUSES]),
-        )
-        .limit(1)
+def _open_requests(specialty: str, nhs_number: str) -> RelationshipRows:
+    return select(
+        literal_column("0").label("rank"),
+        cast(null(), String).label("detail"),
+        col(AdviceRequest.created_at).label("since"),
+    ).where(
+        col(AdviceRequest.specialty) == specialty,
+        col(AdviceRequest.nhs_number) == nhs_number,
+        col(AdviceRequest.status).in_([status.value for status in RELATIONSHIP_STATUSES]),
     )
-    return ASKED_BY_PRACTICE if (await session.execute(query)).first() is not None else None
+
+
+# The relationship an open advice request for the patient in the consultant's specialty gives.
+OPEN_REQUEST_IN_SPECIALTY = RelationshipSource(_open_requests, lambda rank, detail: ASKED_BY_PRACTICE)

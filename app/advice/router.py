@@ -13,8 +13,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.relationships import register_relationship_check
-from app.advice.access import check_if_match, etag, open_request_in_specialty, visible_request
+from app.access.relationships import register_relationship_source
+from app.advice.access import OPEN_REQUEST_IN_SPECIALTY, check_if_match, etag, visible_request
 from app.advice.criteria import criteria_at_submission
 from app.advice.idempotency import (
     IDEMPOTENT_WRITE_OPENAPI,
@@ -78,7 +78,7 @@ from schemas.nhs_number import NhsNumber
 
 router = APIRouter(prefix="/v1", tags=["advice"])
 
-register_relationship_check(open_request_in_specialty)
+register_relationship_source(OPEN_REQUEST_IN_SPECIALTY)
 
 PracticeDep = Annotated[Principal, Depends(require_roles(Role.GP, Role.GP_SYSTEM))]
 ConsultantDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +82,9 @@ _TEXT_LIMITS: dict[str, int] = {
 _CONTROLS = {code: "\ufffd" for code in range(32) if chr(code) not in "\t\r\n"}
 
 
+# The same few values (the actor, role, purpose, action) fill every event of a worklist's thirty, and a
+# translate by mapping was the largest part of fitting them; each value is fitted once while it recurs.
+@functools.lru_cache(maxsize=1024)
 def _fitted(value: str, limit: int) -> str:
     value = value.translate(_CONTROLS)
     return value if len(value) <= limit else value[: limit - 1] + CUT_MARK

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import orjson
 
+from app.auth.verified_tokens import VerifiedTokens
+
 ALLOWED_ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}
 
 
@@ -32,6 +34,9 @@ class KeySet:
         self._keys: dict[str, dict[str, Any]] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
+        # Tokens verified against these keys; every reload forgets them (app/auth/verified_tokens.py).
+        self.verified = VerifiedTokens()
+        self.generation = 0
 
     async def key_for(self, kid: str) -> dict[str, Any] | None:
         now = time.monotonic()
@@ -40,6 +45,11 @@ class KeySet:
         if stale or unknown:
             await self._reload()
         return self._keys.get(kid)
+
+    async def refresh_when_stale(self) -> None:
+        """Reloads the keys when they are older than ``max_age_seconds``, as ``key_for`` would."""
+        if time.monotonic() - self._loaded_at > self._max_age:
+            await self._reload()
 
     async def _reload(self) -> None:
         async with self._lock:
@@ -51,6 +61,8 @@ class KeySet:
                         keys[kid] = key
             self._keys = keys
             self._loaded_at = time.monotonic()
+            self.verified.clear()
+            self.generation += 1
 
     async def _read(self, source: str) -> list[dict[str, Any]]:
         if source.startswith(("https://", "http://")):

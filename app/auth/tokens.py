@@ -21,6 +21,24 @@ log = logging.getLogger("vclinic.auth")
 
 
 async def verify_bearer_token(token: str, keys: KeySet, settings: Settings) -> Principal:
+    """The token's Principal; a token verified before and not yet expired is not checked again, unless the
+    keys were refreshed since (see :mod:`app.auth.verified_tokens`)."""
+    try:
+        await keys.refresh_when_stale()
+    except Exception as exc:
+        log.error("trusted keys could not be loaded", extra={"error_type": type(exc).__name__})
+        raise Unauthorised("the trusted keys are unavailable") from None
+    known = keys.verified.principal_of(token)
+    if known is not None:
+        return known
+    generation = keys.generation
+    principal, expires_at = await _verified(token, keys, settings)
+    if keys.generation == generation:
+        keys.verified.keep(token, principal, expires_at)
+    return principal
+
+
+async def _verified(token: str, keys: KeySet, settings: Settings) -> tuple[Principal, float]:
     try:
         unverified = read_unverified(token, max_bytes=settings.max_token_bytes)
     except MalformedToken as exc:
@@ -59,6 +77,6 @@ async def verify_bearer_token(token: str, keys: KeySet, settings: Settings) -> P
     except JWTError:
         raise Unauthorised("the token's signature or timing is not valid") from None
     try:
-        return Principal.from_claims(claims)
+        return Principal.from_claims(claims), float(claims["exp"])
     except InvalidClaims as exc:
         raise Unauthorised(str(exc)) from None

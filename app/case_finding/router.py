@@ -10,15 +10,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from app.access.relationships import register_relationship_check
+from app.access.relationships import register_relationship_source
 from app.audit.service import AuditNote
 from app.case_finding.models import CaseFindingRecord, CaseFindingRun
 from app.case_finding.service import (
+    FOUND_IN_SPECIALTY,
     add_finding_to_clinic,
     cancel_run,
     dismiss_finding,
     findings_page,
-    found_in_specialty,
     found_rules,
     practice_register,
     require_practice_access,
@@ -45,7 +45,7 @@ from schemas.api.case_finding import (
 router = APIRouter(prefix="/v1/case-finding", tags=["case-finding"])
 practice_router = APIRouter(prefix="/v1/practices", tags=["case-finding"])
 
-register_relationship_check(found_in_specialty)
+register_relationship_source(FOUND_IN_SPECIALTY)
 
 RunId = Annotated[str, record_id_path("The case-finding run's id")]
 FindingId = Annotated[str, record_id_path("The finding's id")]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import String, cast, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.access.relationships import CareRelationship
+from app.access.relationships import CareRelationship, RelationshipRows, RelationshipSource
 from app.auth.principal import PRACTICE_ROLES, Principal, Role
 from app.case_finding.models import (
     ACTIVE_RUN_STATUSES,
@@ -163,7 +165,11 @@ async def dismiss_finding(
 
 def found_rules(finding: CaseFindingRecord) -> str:
     """The rules that found the patient, as the clinic entry's reason and the audit's access reason give."""
-    return "case finding: " + "; ".join(str(rule["title"]) for rule in finding.rules)
+    return rules_reason(finding.rules)
+
+
+def rules_reason(rules: Sequence[Mapping[str, Any]]) -> str:
+    return "case finding: " + "; ".join(str(rule["title"]) for rule in rules)
 
 
 async def add_finding_to_clinic(
@@ -193,12 +199,13 @@ async def add_finding_to_clinic(
     return finding, entry
 
 
-async def found_in_specialty(
-    session: AsyncSession, specialty: str, nhs_number: str
-) -> CareRelationship | None:
-    """The relationship check: a finding put on the list of an open clinic of the specialty, still on it."""
-    query = (
-        select(CaseFindingRecord)
+def _findings_on_open_lists(specialty: str, nhs_number: str) -> RelationshipRows:
+    return (
+        select(
+            literal_column("1").label("rank"),
+            cast(col(CaseFindingRecord.rules), String).label("detail"),
+            col(ClinicEntry.added_at).label("since"),
+        )
         .join(ClinicEntry, col(ClinicEntry.id) == col(CaseFindingRecord.clinic_entry_id))
         .join(Clinic, col(Clinic.id) == col(ClinicEntry.clinic_id))
         .where(
@@ -207,10 +214,17 @@ async def found_in_specialty(
             col(Clinic.status) == ClinicStatus.OPEN.value,
             col(ClinicEntry.status).in_([s.value for s in ACTIVE_ENTRY_STATUSES]),
         )
-        .limit(1)
     )
-    finding = (await session.execute(query)).scalar_one_or_none()
-    return None if finding is None else CareRelationship(case_finding=found_rules(finding)[:1000])
+
+
+def _finding_relationship(rank: int, rules: str | None) -> CareRelationship:
+    # The rules come as the JSON text the finding keeps them in: one query carries every domain's rows.
+    found: list[dict[str, Any]] = orjson.loads(rules or "[]")
+    return CareRelationship(case_finding=rules_reason(found)[:1000])
+
+
+# The relationship a finding put on the list of an open clinic of the specialty, still on it, gives.
+FOUND_IN_SPECIALTY = RelationshipSource(_findings_on_open_lists, _finding_relationship)
 
 
 async def practice_register(

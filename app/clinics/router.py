@@ -14,14 +14,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response
 
-from app.access.relationships import register_relationship_check
+from app.access.relationships import register_relationship_source
 from app.advice.responses import practice_today
 from app.audit.service import AuditNote
 from app.auth.principal import Principal, Role
 from app.clinics.audit import WORKLIST_PURPOSE, audited_worklist_rows
 from app.clinics.public import clinic_detail_public, clinic_public, entry_public, worklist_public
 from app.clinics.service import (
-    active_entry_in_specialty,
+    ENTRY_IN_SPECIALTY,
     add_clinic_entry,
     clinic_for,
     close_clinic_for,
@@ -65,7 +65,7 @@ async def worklist_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(prefix="/v1/clinics", tags=["clinics"], lifespan=worklist_lifespan)
 
-register_relationship_check(active_entry_in_specialty)
+register_relationship_source(ENTRY_IN_SPECIALTY)
 
 ClinicianDep = Annotated[Principal, Depends(require_roles(Role.CONSULTANT, Role.ADMIN))]
 ClinicId = ClinicIdPath

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy import ColumnElement, case, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.access.relationships import ASKED_BY_PRACTICE, CareRelationship
+from app.access.relationships import ASKED_BY_PRACTICE, CareRelationship, RelationshipRows, RelationshipSource
 from app.advice.models import AdviceRequest
 from app.advice.states import TERMINAL_STATUSES
 from app.audit.service import AuditNote
@@ -310,16 +310,16 @@ async def _next_position(session: AsyncSession, clinic_id: str) -> int:
     return (last or 0) + 1
 
 
-async def active_entry_in_specialty(
-    session: AsyncSession, specialty: str, nhs_number: str
-) -> CareRelationship | None:
-    """The relationship check: the patient is on the list of an open clinic of the consultant's specialty.
-
-    An entry made from an advice request is the practice's asking; one made by NHS number rests on the
-    consultant's reason, so it is found only when no entry from a request is.
-    """
-    query = (
-        select(col(ClinicEntry.advice_request_id), col(ClinicEntry.reason))
+def _entries_on_open_lists(specialty: str, nhs_number: str) -> RelationshipRows:
+    # An entry made from an advice request is the practice's asking; one made by NHS number rests on the
+    # consultant's reason, so it is found only when no entry from a request is.
+    asked = col(ClinicEntry.advice_request_id).is_not(None)
+    return (
+        select(
+            case((asked, 0), else_=2).label("rank"),
+            col(ClinicEntry.reason).label("detail"),
+            col(ClinicEntry.added_at).label("since"),
+        )
         .join(Clinic, col(Clinic.id) == col(ClinicEntry.clinic_id))
         .where(
             col(Clinic.specialty) == specialty,
@@ -327,16 +327,24 @@ async def active_entry_in_specialty(
             col(ClinicEntry.nhs_number) == nhs_number,
             col(ClinicEntry.status).in_([s.value for s in ACTIVE_ENTRY_STATUSES]),
         )
-        .order_by(col(ClinicEntry.advice_request_id).is_(None), col(ClinicEntry.added_at))
-        .limit(1)
     )
-    found = (await session.execute(query)).first()
-    if found is None:
-        return None
-    advice_request_id, reason = found
-    if advice_request_id is not None:
+
+
+def _entry_relationship(rank: int, reason: str | None) -> CareRelationship:
+    if rank == 0:
         return ASKED_BY_PRACTICE
     return CareRelationship(consultant_initiated_reason=reason or "no reason recorded")
+
+
+# The relationship a patient on the list of an open clinic of the consultant's specialty gives.
+ENTRY_IN_SPECIALTY = RelationshipSource(_entries_on_open_lists, _entry_relationship)
+
+
+async def active_entry_in_specialty(
+    session: AsyncSession, specialty: str, nhs_number: str
+) -> CareRelationship | None:
+    """The relationship check: the patient is on the list of an open clinic of the consultant's specialty."""
+    return await ENTRY_IN_SPECIALTY.first(session, specialty, nhs_number)
 
 
 ADVISABLE = (EntryStatus.WAITING, EntryStatus.IN_PROGRESS, EntryStatus.UNAVAILABLE)

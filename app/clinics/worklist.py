@@ -9,8 +9,9 @@ practice holds up only its own patients, and a practice that fails marks only it
 unavailable; the rest of the worklist still shows.
 
 Records come through the app's record cache, which the summary route shares: a patient read on the worklist is
-not fetched again when the consultant opens their summary, nor the other way round. A row's highlights are
-built once per record kept, and built again when the record is fetched again.
+not fetched again when the consultant opens their summary, nor the other way round. A row's highlights, and
+the summary they are taken from, are built once a day per record kept (the summary route reuses that same
+summary), and built again when the record is fetched again.
 
 The whole worklist shares one upstream deadline (``VCLINIC_UPSTREAM_DEADLINE_SECONDS``): a batch still
 queued or unanswered when it runs out marks its rows as timed out, and the rows already built still show.
@@ -31,7 +32,7 @@ from app.records.ports import GPRecordSource, UpstreamError, upstream_deadline
 from app.records.service import fetch_clinical_records, registered_practices
 from app.records.wiring import PracticeNetwork
 from app.specialties.base import Specialty
-from app.specialties.service import summarise
+from app.specialties.service import kept_summary
 from app.specialties.settings import SpecialtySettings
 from schemas.api.summary import Highlight
 from schemas.clinical import ClinicalRecord, Sex
@@ -87,7 +88,7 @@ def _batches(nhs_numbers: list[str], size: int) -> list[list[str]]:
 
 
 class WorklistSummaries:
-    """Builds worklist rows; one per app, holding each practice's bound and the highlights of kept records."""
+    """Builds worklist rows; one per app, holding each practice's bound (highlights are kept with records)."""
 
     def __init__(
         self,
@@ -100,9 +101,6 @@ class WorklistSummaries:
         self._practice_concurrency = practice_concurrency
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._records = records
-        # By specialty and NHS number: the record last highlighted, and its highlights while it is kept.
-        self._highlighted: dict[tuple[str, str], tuple[ClinicalRecord, Highlighted]] = {}
-        self._pruned_at: datetime | None = None
         self._clock = clock
         self._specialty_settings = specialty_settings
 
@@ -176,29 +174,36 @@ class WorklistSummaries:
     def _highlighted_once(
         self, specialty: Specialty, nhs_number: str, record: ClinicalRecord, now: datetime
     ) -> Highlighted:
-        key = (specialty.code, nhs_number)
-        earlier = self._highlighted.get(key)
-        if earlier is not None and earlier[0] is record:
-            return earlier[1]
-        summary = summarise(specialty, record, now=now, specialty_settings=self._specialty_settings())
-        patient = record.patient
-        highlighted = Highlighted(
-            specialty.highlights(summary),
-            tuple(summary.criteria_met()),
-            summary.complete,
-            now,
-            patient.name,
-            patient.birth_date,
-            patient.sex,
+        """The row's highlights, built once a day while the record is kept, from the summary the patient's
+        page is given: the record cache keeps both, so neither reader builds what the other has."""
+        specialty_settings = self._specialty_settings()
+
+        def highlight() -> Highlighted:
+            summary = kept_summary(
+                specialty,
+                record,
+                nhs_number=nhs_number,
+                now=now,
+                specialty_settings=specialty_settings,
+                records=self._records,
+            )
+            patient = record.patient
+            return Highlighted(
+                specialty.highlights(summary),
+                tuple(summary.criteria_met()),
+                summary.complete,
+                now,
+                patient.name,
+                patient.birth_date,
+                patient.sex,
+            )
+
+        return self._records.built_from(
+            ("highlights", specialty.code, nhs_number, now.date()),
+            record,
+            (specialty, specialty_settings.of(specialty.code)),
+            highlight,
         )
-        kept_since = now - self._records.ttl
-        if self._pruned_at is None or self._pruned_at <= kept_since:
-            # Highlights older than the record cache's TTL are of records it no longer keeps.
-            self._highlighted = {k: v for k, v in self._highlighted.items() if v[1].generated_at > kept_since}
-            self._pruned_at = now
-        if record.complete:
-            self._highlighted[key] = (record, highlighted)
-        return highlighted
 
     def _gate(self, practice_ods: str) -> asyncio.Semaphore:
         gate = self._gates.get(practice_ods)

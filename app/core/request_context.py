@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import request_id_var
@@ -18,6 +19,31 @@ from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 log = logging.getLogger("vclinic.access")
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+# Each (method, route, status)'s counter and latency series, looked up once: the registry's own look-up,
+# with its lock, was a large part of this middleware's cost on every request. Route templates and statuses
+# are few; past this many series (a client inventing methods) the registry is asked each time, as before.
+_SERIES_KEPT = 512
+_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def _request_series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    key = (method, route, status)
+    found = _series.get(key)
+    if found is None:
+        found = (HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route))
+        if len(_series) < _SERIES_KEPT:
+            _series[key] = found
+    return found
+
+
+def _supplied_request_id(scope: Scope) -> str:
+    name: bytes
+    value: bytes
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            return value.decode("latin-1")
+    return ""
 
 
 def route_template(scope: Scope) -> str:
@@ -35,7 +61,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        supplied = _supplied_request_id(scope)
         request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
@@ -55,10 +81,17 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
-            log.info(
-                "request",
-                extra={"method": method, "route": route, "status": status, "ms": round(elapsed * 1000, 1)},
-            )
+            requests, latency = _request_series(method, route, status)
+            requests.inc()
+            latency.observe(elapsed)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 1),
+                    },
+                )
             request_id_var.reset(token)

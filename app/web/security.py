@@ -6,7 +6,6 @@ allows nothing else: no inline script, no inline style, no framing.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -18,6 +17,20 @@ ALWAYS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+_ALWAYS_RAW = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in ALWAYS.items()]
+_CSP_RAW = (b"content-security-policy", CONTENT_SECURITY_POLICY.encode("latin-1"))
+
+
+def _with_security_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The response's headers with each of ``ALWAYS`` it lacks, and the policy on a page: one pass over them
+    (``MutableHeaders`` walked them once per header set)."""
+    present = {name.lower() for name, _ in raw}
+    headers = [*raw, *(header for header in _ALWAYS_RAW if header[0] not in present)]
+    content_type = next((value for name, value in raw if name.lower() == b"content-type"), b"")
+    if content_type.startswith(b"text/html"):
+        headers = [header for header in headers if header[0].lower() != _CSP_RAW[0]]
+        headers.append(_CSP_RAW)
+    return headers
 
 
 class SecurityHeadersMiddleware:
@@ -31,11 +44,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS.items():
-                    headers.setdefault(name, value)
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                message["headers"] = _with_security_headers(list(message.get("headers", [])))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

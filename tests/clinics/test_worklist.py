@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
 from adapters.demo import DEMO_PATIENTS, DEMO_PRACTICE_ODS
 from app.audit.service import verify_chain
+from app.specialties.base import SummaryContext
+from app.specialties.nephrology.plugin import Nephrology
+from schemas.api.summary import SpecialtySummary
+from schemas.clinical import ClinicalRecord
 from tests.clinics.clinic_calls import add_patients, opened, worklist_rows
 from tests.support.identity import IdentityProvider, bearer
 
@@ -136,3 +141,58 @@ async def test_a_worklist_read_writes_its_patients_events_in_one_statement(
         event.remove(engine, "before_cursor_execute", count)
 
     assert appends == [False]
+
+
+async def test_the_worklist_and_the_patients_page_build_each_summary_once(
+    client: httpx.AsyncClient, identity: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    build_summary = Nephrology.build_summary
+
+    def counted(self: Nephrology, record: ClinicalRecord, context: SummaryContext) -> SpecialtySummary:
+        built.append(record.patient.nhs_number)
+        return build_summary(self, record, context)
+
+    monkeypatch.setattr(Nephrology, "build_summary", counted)
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    patients = [KIDNEY_FAILURE, RAPID_DECLINE]
+    await add_patients(client, consultant, clinic_id, patients)
+
+    listed = await worklist_rows(client, consultant, clinic_id)
+    summaries = [
+        (await client.get(f"/v1/patients/{nhs}/summaries/nephrology", headers=bearer(consultant))).json()
+        for nhs in patients
+    ]
+    again = await worklist_rows(client, consultant, clinic_id)
+
+    assert sorted(built) == sorted(patients)
+    assert [s["patient"]["nhs_number"] for s in summaries] == patients
+    assert again == listed
+
+
+async def test_a_summary_read_asks_every_domains_relationship_in_one_query(
+    app: FastAPI, client: httpx.AsyncClient, identity: IdentityProvider
+) -> None:
+    # An entry by NHS number ranks last, so every domain's relationship has to be asked for.
+    consultant = identity.consultant()
+    clinic_id = await opened(client, consultant)
+    await add_patients(client, consultant, clinic_id, [NORMAL])
+    summary_url = f"/v1/patients/{NORMAL}/summaries/nephrology"
+    asked: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        tables = ("advice_requests", "clinic_entries", "case_finding")
+        if statement.lstrip().upper().startswith("SELECT") and any(t in statement for t in tables):
+            asked.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await client.get(summary_url, headers=bearer(consultant))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert response.status_code == 200, response.text
+    assert len(asked) == 1
+    assert all(t in asked[0] for t in ("advice_requests", "clinic_entries", "case_finding"))

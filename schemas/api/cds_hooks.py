@@ -2,7 +2,8 @@
 
 Field names are the specification's camelCase on the wire (aliases) and snake_case in Python. Only the
 ``patient-view`` hook is offered, so only its context is modelled; unknown members are ignored, as the
-specification asks of a service so that clients can add fields.
+specification asks of a service so that clients can add fields. Text an EHR sends takes the bounded types of
+``schemas.text``, which refuse control characters, as every other request's text does.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.text import Code, MessageText, NoteText, ShortText
+
 # A FHIR id (R4 §2.24 "id"): what a prefetch token may put into a query.
 FHIR_ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
 # "Practitioner/123" and its kin: the user in the EHR the hook fired for.
 FHIR_REFERENCE_PATTERN = r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# RFC 6750 §2.1 b64token: all a bearer token may be, as it goes into the Authorization header of each read
+# of the EHR's FHIR server. Anything else could not be sent, so it is refused with the call.
+BEARER_TOKEN_PATTERN = r"^[A-Za-z0-9\-._~+/]+=*$"  # noqa: S105 - a syntax, not a secret
 
 
 class _Wire(BaseModel):
@@ -24,9 +30,9 @@ class _Wire(BaseModel):
 
 
 class CdsCoding(_Wire):
-    system: str | None = Field(default=None, max_length=500)
-    code: str = Field(min_length=1, max_length=200)
-    display: str | None = Field(default=None, max_length=500)
+    system: ShortText | None = None
+    code: ShortText = Field(min_length=1)
+    display: NoteText | None = None
 
 
 # --- Discovery ----------------------------------------------------------------------------------------------
@@ -49,11 +55,11 @@ class CdsDiscovery(_Wire):
 
 
 class FhirAuthorization(_Wire):
-    access_token: str = Field(min_length=1, max_length=8192)
+    access_token: str = Field(min_length=1, max_length=8192, pattern=BEARER_TOKEN_PATTERN)
     token_type: Literal["Bearer"]
     expires_in: int = Field(ge=0)
-    scope: str = Field(max_length=4000)
-    subject: str = Field(max_length=500)
+    scope: MessageText
+    subject: ShortText
 
 
 class PatientViewContext(_Wire):
@@ -65,7 +71,7 @@ class PatientViewContext(_Wire):
 class CdsServiceRequest(_Wire):
     hook: Literal["patient-view"]
     hook_instance: str = Field(alias="hookInstance", pattern=UUID_PATTERN)
-    fhir_server: str | None = Field(default=None, alias="fhirServer", max_length=2000)
+    fhir_server: NoteText | None = Field(default=None, alias="fhirServer")
     fhir_authorization: FhirAuthorization | None = Field(default=None, alias="fhirAuthorization")
     context: PatientViewContext
     prefetch: dict[str, dict[str, Any] | None] | None = Field(
@@ -126,11 +132,11 @@ class CdsServiceResponse(_Wire):
 
 class OverrideReason(_Wire):
     reason: CdsCoding | None = None
-    user_comment: str | None = Field(default=None, alias="userComment", max_length=2000)
+    user_comment: MessageText | None = Field(default=None, alias="userComment")
 
 
 class AcceptedSuggestion(_Wire):
-    id: str = Field(max_length=64)
+    id: Code
 
 
 class CardFeedback(_Wire):

@@ -16,7 +16,7 @@ from adapters.demo.practice import write_demo_practice
 from adapters.mock_gp import running_mock_gp
 from app.core.config import Settings
 from app.main import create_app
-from tests.cds_hooks.ehr import BASE_URL, Ehr, es384_key, rs384_key, write_jwks
+from tests.cds_hooks.ehr import BASE_URL, Ehr, client_section, es384_key, rs384_key, write_jwks
 
 JKU_LISTED = "https://keys.ehr.test/jwks.json"
 
@@ -44,19 +44,16 @@ def ehr(ehr_keys: tuple[Ehr, Ehr], ehr_fhir_server: str) -> Ehr:
 def cds_practices_file(directory: Path, *, jwks: Path, fhir_server: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "practices.toml"
+    client = client_section(
+        "mile-end-ehr", jwks=jwks, ods=DEMO_PRACTICE_ODS, fhir_servers=[fhir_server], jku=[JKU_LISTED]
+    )
     path.write_text(
         f"""
 [practices.{DEMO_PRACTICE_ODS}]
 name = "Mile End Surgery (demo)"
 adapter = "demo"
 
-[cds_clients.mile-end-ehr]
-issuer = "https://ehr.mile-end.test"
-jwks = "{jwks}"
-ods = "{DEMO_PRACTICE_ODS}"
-jku = ["{JKU_LISTED}"]
-fhir_servers = ["{fhir_server}"]
-"""
+{client}"""
     )
     return path
 

@@ -7,8 +7,10 @@ fresh jti, and prefetch read from its own FHIR server (the mock GP) by the templ
 from __future__ import annotations
 
 import base64
+import json
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,21 @@ def rs384_key(kid: str = "ehr-rs384") -> EhrKey:
 def write_jwks(path: Path, *keys: EhrKey) -> Path:
     path.write_bytes(orjson.dumps({"keys": [key.public_jwk for key in keys]}))
     return path
+
+
+def client_section(
+    name: str, *, jwks: Path, ods: str, fhir_servers: Sequence[str] = (), jku: Sequence[str] = ()
+) -> str:
+    """The practices file's ``[cds_clients.NAME]`` trusting this EHR: its issuer, its keys, its practice."""
+    lines = [
+        f"[cds_clients.{name}]",
+        f"issuer = {json.dumps(EHR_ISSUER)}",
+        f"jwks = {json.dumps(str(jwks))}",
+        f"ods = {json.dumps(ods)}",
+        f"jku = {json.dumps(list(jku))}",
+        f"fhir_servers = {json.dumps(list(fhir_servers))}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass

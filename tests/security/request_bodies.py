@@ -10,11 +10,17 @@ from typing import Any
 
 import httpx
 
+from adapters.demo.practice import DEMO_PATIENTS
 from tests.advice.practices import MILE_END, MILE_END_PATIENT, SECOND_MILE_END_PATIENT
+from tests.cds_hooks.ehr import Ehr
 from tests.support.identity import IdentityProvider, bearer
 
 Path = tuple[str | int, ...]
 FREE_FORM = "*"  # a JSON object that takes any key: the spoilt text goes in as a key and as a value
+
+RENAL_ADVICE = "/cds-services/renal-advice"
+# A demo patient whose eGFR fell by a quarter within a year: the renal service answers with a card.
+FALLING_EGFR = next(patient.nhs_number for patient in DEMO_PATIENTS if patient.name == "Ian Murray")
 
 
 @dataclass(frozen=True)
@@ -96,11 +102,65 @@ def _key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
+def _signed_by(ehr: Ehr, http: httpx.Client, path: str) -> Callable[[], dict[str, str]]:
+    """Headers of one call by the EHR: a JWT for the exact URL, with a fresh jti each time it is called."""
+    audience = str(http.base_url).rstrip("/") + path
+    return lambda: ehr.headers(path, aud=audience)
+
+
+def _cds_writes(http: httpx.Client, ehr: Ehr) -> dict[str, Write]:
+    """A renal-advice call answered from the EHR's server and one from complete prefetch, and feedback on
+    two cards the service issued: one accepted, one overridden with a reason and a comment."""
+    discovered = http.get("/cds-services", headers=_signed_by(ehr, http, "/cds-services")())
+    assert discovered.status_code == 200, discovered.text
+    templates = next(s["prefetch"] for s in discovered.json()["services"] if s["id"] == "renal-advice")
+    patient_id = ehr.patient_id(FALLING_EGFR)
+    from_server = ehr.request(patient_id, fhir_server=ehr.fhir_base)
+    prefetched = ehr.request(patient_id, prefetch=ehr.prefetch(templates, patient_id))
+    prefetched["context"]["encounterId"] = "gp-consultation-1"
+    calling = _signed_by(ehr, http, RENAL_ADVICE)
+
+    def issued_card() -> dict[str, Any]:
+        called = http.post(
+            RENAL_ADVICE, json=ehr.request(patient_id, fhir_server=ehr.fhir_base), headers=calling()
+        )
+        assert called.status_code == 200, called.text
+        [card] = called.json()["cards"]
+        return dict(card)
+
+    accepted, overridden = issued_card(), issued_card()
+    answers = [
+        {
+            "card": accepted["uuid"],
+            "outcome": "accepted",
+            "acceptedSuggestions": [{"id": accepted["suggestions"][0]["uuid"]}],
+            "outcomeTimestamp": "2026-11-29T10:00:00Z",
+        },
+        {
+            "card": overridden["uuid"],
+            "outcome": "overridden",
+            "overrideReason": {
+                "reason": overridden["overrideReasons"][0],
+                "userComment": "Seen in the renal clinic last month.",
+            },
+            "outcomeTimestamp": "2026-11-29T10:01:00Z",
+        },
+    ]
+    feedback = f"{RENAL_ADVICE}/feedback"
+    return {
+        "POST /cds-services/{service_id}": Write("POST", RENAL_ADVICE, calling, [from_server, prefetched]),
+        "POST /cds-services/{service_id}/feedback": Write(
+            "POST", feedback, _signed_by(ehr, http, feedback), [{"feedback": [answer]} for answer in answers]
+        ),
+    }
+
+
 def prepared_writes(
-    http: httpx.Client, identity: IdentityProvider, *, findings: tuple[str, str]
+    http: httpx.Client, identity: IdentityProvider, *, findings: tuple[str, str], ehr: Ehr
 ) -> dict[str, Write]:
-    """Each JSON write by its OpenAPI name, with what it needs already done: a request, a clinic, and two
-    case findings (``findings``: one to dismiss, one to add to a clinic)."""
+    """Each JSON write by its OpenAPI name, with what it needs already done: a request, a clinic, two case
+    findings (``findings``: one to dismiss, one to add to a clinic), and cards issued to the practice's EHR
+    (``ehr``, trusted by the server and serving its records)."""
     practice, consultant, admin = identity.practice(), identity.consultant(), identity.admin()
     request_body = {
         "nhs_number": MILE_END_PATIENT,
@@ -145,6 +205,7 @@ def prepared_writes(
     given = http.post(f"/v1/advice-requests/{advised}/response", json=advice, headers=answer_headers)
     assert given.status_code == 201, given.text
     return {
+        **_cds_writes(http, ehr),
         "POST /v1/advice-requests": Write(
             "POST", "/v1/advice-requests", lambda: {**bearer(practice), **_key()}, [request_body]
         ),

@@ -12,7 +12,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -21,11 +21,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.demo.practice import write_demo_practice
+from adapters.mock_gp import running_mock_gp
 from app.audit.service import verify_chain
 from app.case_finding.models import CaseFindingRecord, FindingStatus
 from app.core.config import Settings
 from app.main import create_app
 from tests.advice.practices import MILE_END, PRACTICES_TOML
+from tests.cds_hooks.ehr import Ehr, client_section, es384_key, rs384_key, write_jwks
 from tests.outbox.factories import sessions
 from tests.security.request_bodies import (
     FREE_FORM,
@@ -37,7 +40,7 @@ from tests.security.request_bodies import (
     string_schemas,
 )
 from tests.support.identity import IdentityProvider
-from tests.support.live_server import live_server
+from tests.support.live_server import free_port, live_server
 
 EXAMPLES_PER_FIELD = 20
 SPEC = create_app(Settings(dev_mode=True, var_dir=FilePath("/nonexistent"))).openapi()
@@ -62,11 +65,25 @@ def app_database_url(database_url: str) -> str:
     return database_url
 
 
+@pytest.fixture(scope="module")
+def ehr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ehr]:
+    """Mile End's clinical system, calling the CDS services; its FHIR server holds the demo records."""
+    records = tmp_path_factory.mktemp("ehr-records")
+    write_demo_practice(records, date.today())
+    with running_mock_gp(records) as fhir_base:
+        yield Ehr(es384_key(), rs384_key(), fhir_base=fhir_base)
+
+
 @pytest.fixture
-def server(settings: Settings, tmp_path: FilePath) -> Iterator[str]:
+def server(settings: Settings, ehr: Ehr, tmp_path: FilePath) -> Iterator[str]:
+    jwks = write_jwks(tmp_path / "ehr-jwks.json", ehr.es384, ehr.rs384)
+    client = client_section("mile-end-ehr", jwks=jwks, ods=MILE_END, fhir_servers=[ehr.fhir_base])
     practices = tmp_path / "practices.toml"
-    practices.write_text(PRACTICES_TOML, encoding="utf-8")
-    with live_server(create_app(settings.model_copy(update={"practices_file": practices}))) as base_url:
+    practices.write_text(f"{PRACTICES_TOML}\n{client}", encoding="utf-8")
+    # Each EHR JWT names the URL called, so the app must know the address it is served at.
+    port = free_port()
+    update = {"practices_file": practices, "public_base_url": f"http://127.0.0.1:{port}"}
+    with live_server(create_app(settings.model_copy(update=update)), port=port) as base_url:
         yield base_url
 
 
@@ -142,12 +159,12 @@ async def _two_new_findings(database_url: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("write", WRITES)
 def test_every_text_field_refuses_control_characters(
-    write: str, server: str, identity: IdentityProvider, settings: Settings, app_database_url: str
+    write: str, server: str, ehr: Ehr, identity: IdentityProvider, settings: Settings, app_database_url: str
 ) -> None:
     fields = list(string_fields(SPEC, _operation(write)))
     with httpx.Client(base_url=server, timeout=30) as http:
         findings = asyncio.run(_two_new_findings(app_database_url))
-        prepared = prepared_writes(http, identity, findings=findings)
+        prepared = prepared_writes(http, identity, findings=findings, ehr=ehr)
         assert write in prepared, f"{write} is new: teach prepared_writes a valid body for it"
         for path in fields:
             _refuses_every_spoilt_value(http, prepared[write], path)

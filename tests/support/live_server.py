@@ -21,8 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: ASGIApp, *, startup_timeout: float = 30.0, **server_options: Any) -> Iterator[str]:
-    port = free_port()
+def live_server(
+    app: ASGIApp, *, port: int | None = None, startup_timeout: float = 30.0, **server_options: Any
+) -> Iterator[str]:
+    """Serves ``app`` on ``port``, or on a free one; an app that must know its own address (the ``aud`` of a
+    CDS Hooks JWT) is built for a port picked first with ``free_port``."""
+    port = free_port() if port is None else port
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -31,8 +31,8 @@ def safe_return_path(value: str | None) -> str | None:
 
 def sign_in_path_for(request: Request) -> str:
     """The sign-in page, naming the page asked for when a person may come back to it (a GET of a page)."""
-    if request.method != "GET":
-        return "/sign-in"
+    if request.method != "GET" or request.url.path == "/":
+        return "/sign-in"  # nothing to come back to: a form's values are gone, and "/" is anyone's home
     asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     kept = safe_return_path(asked)
     return "/sign-in" if kept is None else f"/sign-in?{RETURN_FIELD}={quote(kept, safe='')}"

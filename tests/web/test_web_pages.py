@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from urllib.parse import quote
 
 import httpx
 
@@ -21,10 +22,13 @@ async def _first_requested(clinic: DemoClinic, client: httpx.AsyncClient) -> dic
 
 
 async def test_signed_out_pages_send_the_browser_to_sign_in(client: httpx.AsyncClient) -> None:
-    for path in ("/", "/clinics/any", f"/clinics/any/patients/{OFF_THE_LIST}"):
+    response = await client.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in"
+    for path in ("/clinics/any", f"/clinics/any/patients/{OFF_THE_LIST}"):
         response = await client.get(path)
         assert response.status_code == 303
-        assert response.headers["location"] == "/sign-in"
+        assert response.headers["location"] == f"/sign-in?next={quote(path, safe='')}"
 
 
 async def test_the_clinic_list_links_to_todays_clinic(

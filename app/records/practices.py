@@ -33,6 +33,13 @@ class PracticeConfig(BaseModel):
     )
     mesh_mailbox: str | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="tries of each search of the practice's system, the first included; retries back off "
+        "with full jitter, all within the upstream deadline",
+    )
     max_concurrent_requests: int = Field(default=16, ge=1, le=64)
     patients_per_search: int = Field(
         default=10,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.demo import DEMO_PRACTICE_ODS, DemoSource, demo_registrations
 from adapters.fhir_r4 import FhirR4Source
 from adapters.gp_connect import GpConnectSource
+from adapters.http import RetryPolicy
 from adapters.pds import PdsDirectory, StaticDirectory
 from app.core.config import Settings
 from app.core.errors import NotFound
@@ -90,14 +91,16 @@ def _source(
         return DemoSource(practice_ods=ods, today=today)
     assert client is not None
     assert practice.base_url is not None
+    retry = RetryPolicy(attempts=practice.attempts)
     if practice.adapter == "gp-connect":
-        return GpConnectSource(practice_ods=ods, base_url=practice.base_url, client=client)
+        return GpConnectSource(practice_ods=ods, base_url=practice.base_url, client=client, retry=retry)
     return FhirR4Source(
         practice_ods=ods,
         base_url=practice.base_url,
         client=client,
         nhs_number_system=practice.nhs_number_system,
         patients_per_fetch=practice.patients_per_search,
+        retry=retry,
     )
 
 

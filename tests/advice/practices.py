@@ -12,11 +12,14 @@ BOW_PATIENT = "9434765870"
 UNCONNECTED_PATIENT = "9990000026"
 UNREGISTERED_PATIENT = "9990000034"
 
+# Nothing listens at these practices' servers: the advice tests never need a record, and one try (no
+# retries) lets a request's read of the referral criteria fail at once, as unknown.
 PRACTICES_TOML = f"""
 [practices.{MILE_END}]
 name = "Mile End Surgery"
 adapter = "fhir-r4"
 base_url = "http://127.0.0.1:9/fhir"
+attempts = 1
 delivery = "feed"
 case_finding = true
 
@@ -24,6 +27,7 @@ case_finding = true
 name = "Bow Health Centre"
 adapter = "fhir-r4"
 base_url = "http://127.0.0.1:9/fhir"
+attempts = 1
 delivery = "fhir-r4"
 
 [directory]

@@ -23,7 +23,10 @@ async def _overdue_events(client: httpx.AsyncClient, token: str) -> list[dict[st
     return [item for item in response.json()["items"] if item["event"] == "action-overdue"]
 
 
-async def _run_with_an_overdue_action(settings: Settings, identity: IdentityProvider) -> list[dict[str, Any]]:
+async def _run_with_an_overdue_action(
+    settings: Settings, identity: IdentityProvider, *, polls: int
+) -> list[dict[str, Any]]:
+    """The feed's overdue events, read every 50 ms at most ``polls`` times once an action is overdue."""
     application: FastAPI = create_app(settings)
     practice = identity.practice(ods=DEMO_PRACTICE_ODS)
     yesterday = str(practice_today() - timedelta(days=1))
@@ -43,7 +46,7 @@ async def _run_with_an_overdue_action(settings: Settings, identity: IdentityProv
                 actions=[{"code": "stop-nsaid", "due_date": yesterday}],
             )
             events: list[dict[str, Any]] = []
-            for _ in range(100):
+            for _ in range(polls):
                 events = await _overdue_events(client, practice)
                 if events:
                     break
@@ -58,7 +61,7 @@ async def test_an_overdue_action_is_noticed_by_the_web_process_in_dev_mode(
         update={"dev_mode": True, "practices_file": None, "follow_up_poll_seconds": 0.05}
     )
 
-    events = await _run_with_an_overdue_action(dev, identity)
+    events = await _run_with_an_overdue_action(dev, identity, polls=200)
 
     assert [event["action"]["code"] for event in events] == ["stop-nsaid"]
 
@@ -68,4 +71,5 @@ async def test_outside_dev_mode_the_web_process_leaves_notices_to_the_worker(
 ) -> None:
     served = settings.model_copy(update={"practices_file": None, "follow_up_poll_seconds": 0.05})
 
-    assert await _run_with_an_overdue_action(served, identity) == []
+    # Twenty of the worker's 50 ms polls: time for an in-process worker to have noticed, had there been one.
+    assert await _run_with_an_overdue_action(served, identity, polls=20) == []

@@ -18,7 +18,8 @@ def with_unreachable_practice(settings: Settings, directory: Path, patients: dic
     """The settings with one practice whose server is nowhere, for tests that never read a record."""
     ods = next(iter(patients.values()))
     nowhere = "http://127.0.0.1:9/fhir"
-    path = practices_file(directory / "practices", base_url=nowhere, patients=patients, ods=ods)
+    # Nothing listens there: one try, so a read that is attempted fails at once.
+    path = practices_file(directory / "practices", base_url=nowhere, patients=patients, ods=ods, attempts=1)
     return settings.model_copy(update={"practices_file": path})
 
 

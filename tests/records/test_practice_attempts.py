@@ -33,10 +33,8 @@ PATIENT = {
 
 
 def _settings(settings: Settings, tmp_path: Path, attempts: int | None) -> Settings:
-    path = practices_file(tmp_path, base_url=BASE, patients={NHS: ODS}, ods=ODS)
-    if attempts is not None:
-        text = path.read_text().replace('delivery = "feed"', f'delivery = "feed"\nattempts = {attempts}')
-        path.write_text(text)
+    chosen = {} if attempts is None else {"attempts": attempts}
+    path = practices_file(tmp_path, base_url=BASE, patients={NHS: ODS}, ods=ODS, **chosen)
     return settings.model_copy(update={"practices_file": path})
 
 

@@ -13,6 +13,7 @@ def practices_file(
     patients: dict[str, str],
     ods: str = "A11111",
     timeout_seconds: float = 5.0,
+    attempts: int | None = None,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     registrations = "\n".join(f'"{nhs}" = "{practice}"' for nhs, practice in patients.items())
@@ -25,6 +26,7 @@ adapter = "fhir-r4"
 base_url = "{base_url}"
 delivery = "feed"
 timeout_seconds = {timeout_seconds}
+{"" if attempts is None else f"attempts = {attempts}"}
 
 [directory]
 adapter = "static"

@@ -35,6 +35,7 @@ def state_public(advice_request: AdviceRequest) -> AdviceRequestStatePublic:
         referral_avoided=advice_request.referral_avoided,
         course_of_action=advice_request.course_of_action,
         referral_outcome=advice_request.referral_outcome,
+        criteria_met=advice_request.criteria_met,
     )
 
 
@@ -49,7 +50,6 @@ def summary_public(advice_request: AdviceRequest) -> AdviceRequestSummary:
         urgency=advice_request.urgency,
         authorised_to_convert=advice_request.authorised_to_convert,
         created_at=as_utc(advice_request.created_at),
-        criteria_met=advice_request.criteria_met,
         outside_criteria_reason=advice_request.outside_criteria_reason,
     )
 

@@ -137,6 +137,14 @@ class AdviceRequestStatePublic(BaseModel):
     referral_outcome: ReferralOutcome | None = Field(
         description="The practice's close-out answer 2, if given"
     )
+    criteria_met: list[str] | None = Field(
+        default=None,
+        description=(
+            "Codes of the specialty's referral criteria the patient met when the request was made ([] for "
+            "none); null when they are unknown: the GP record could not be read, or was read only in part "
+            "and met none"
+        ),
+    )
 
 
 class ConversationMessageCreate(BaseModel):

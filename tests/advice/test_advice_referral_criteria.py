@@ -91,6 +91,7 @@ async def test_a_request_inside_the_criteria_stores_those_the_summary_finds_met(
     )
     met = [c["code"] for c in summary.json()["referral_criteria"] if c["status"] == "met"]
     assert stored["criteria_met"] == met
+    assert response.json()["criteria_met"] == met  # the 201 answers with them too
     assert _criteria_reads(await _events(client, identity, HEAVY_PROTEINURIA)) == [
         ("nephrology", "success", 200)
     ]

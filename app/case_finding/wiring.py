@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.bulk import BulkDataClient, BulkTiming
 from adapters.demo.bulk import demo_export_lines
@@ -194,28 +195,38 @@ def case_finding_in_process(
     return running_alongside("case-finding worker", worker.run)
 
 
+@asynccontextmanager
+async def _outside_the_app(
+    settings: Settings,
+) -> AsyncIterator[tuple[PracticesFile, AuditLog, async_sessionmaker[AsyncSession]]]:
+    """What a command outside the web process needs: the practices, an audit log and sessions on an engine
+    of its own, disposed of when the block ends."""
+    config = check_practices_file(settings)
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    try:
+        yield config, AuditLog.from_settings(settings, sessions), sessions
+    finally:
+        await engine.dispose()
+
+
 async def run_case_finding_worker(
     settings: Settings, *, once: bool, stop: asyncio.Event | None = None
 ) -> int:
     """The case-finding half of ``vclinic worker``: claims runs until ``stop``; with ``once``, queues what
     the schedule makes due, runs every queued run and returns how many it ran."""
-    config = check_practices_file(settings)
-    engine = create_engine(settings)
-    audit_log = AuditLog.from_settings(settings, session_factory(engine))
-    worker = build_case_finding_worker(
-        settings,
-        audit_log,
-        config.practices,
-        catalogue=analyte_catalogue(),
-        specialty_settings=specialty_settings_for(config),
-    )
-    try:
+    async with _outside_the_app(settings) as (config, audit_log, _sessions):
+        worker = build_case_finding_worker(
+            settings,
+            audit_log,
+            config.practices,
+            catalogue=analyte_catalogue(),
+            specialty_settings=specialty_settings_for(config),
+        )
         if once or stop is None:
             return await worker.run_until_idle()
         await worker.run(stop)
         return 0
-    finally:
-        await engine.dispose()
 
 
 async def case_find_in_foreground(
@@ -229,17 +240,14 @@ async def case_find_in_foreground(
 ) -> tuple[CaseFindingRun, list[CaseFindingRecord]]:
     """``vclinic case-find``: one run, queued and run here, with ``show`` called as it goes; the ended run
     and what it found. Raises a ``ProblemError`` when the run cannot be started."""
-    config = check_practices_file(settings)
-    engine = create_engine(settings)
-    audit_log = AuditLog.from_settings(settings, session_factory(engine))
-    runner = build_case_finding_runner(
-        settings,
-        audit_log,
-        config.practices,
-        catalogue=analyte_catalogue(),
-        specialty_settings=specialty_settings_for(config),
-    )
-    try:
+    async with _outside_the_app(settings) as (config, audit_log, sessions):
+        runner = build_case_finding_runner(
+            settings,
+            audit_log,
+            config.practices,
+            catalogue=analyte_catalogue(),
+            specialty_settings=specialty_settings_for(config),
+        )
         async with audit_log.unit_of_work() as session:
             run = await start_run(
                 session,
@@ -263,10 +271,8 @@ async def case_find_in_foreground(
             await asyncio.wait({running}, timeout=every_seconds)
         await running
         show(progress)
-        async with session_factory(engine)() as session:
+        async with sessions() as session:
             ended = await session.get(CaseFindingRun, run.id)
             assert ended is not None
             found = await every_finding(session, ended)
         return ended, found
-    finally:
-        await engine.dispose()

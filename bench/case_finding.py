@@ -56,7 +56,7 @@ SPECIALTY = "nephrology"
 SIZES = (1_000, 10_000, 30_000)
 GENERATE_LIMIT_SECONDS = 180.0
 STORY_SHARE = 0.15
-EXPORTED = ("Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement")
+EXPORTED = ("Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication")
 TARGET_SECONDS, TARGET_PATIENTS, TARGET_MB, TARGET_RATIO = 60.0, 10_000, 500.0, 2.5
 
 

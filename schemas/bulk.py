@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 BULK_RESOURCE_TYPES = frozenset(
-    {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement"}
+    {"Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication"}
 )
 
 

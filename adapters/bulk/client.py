@@ -23,10 +23,19 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin
 
 import httpx
+import orjson
 
 from adapters.bulk.filters import ExportRound, plan_rounds
 from adapters.bulk.manifest import outcome_issues, outcome_text, read_manifest
 from adapters.bulk.ndjson import ndjson_lines, parsed_line, shown_url
+from adapters.bulk.referenced import (
+    REQUEST_TYPES,
+    MedicationReferences,
+    batches,
+    bundle_resources,
+    next_page,
+    search_bundle,
+)
 from adapters.bulk.timing import BulkTiming, retry_after_seconds
 from schemas.bulk import (
     BulkExportBusy,
@@ -121,13 +130,48 @@ class BulkDataClient:
         self, request: BulkExportRequest, progress: BulkExportProgress, *, with_deleted: bool
     ) -> AsyncGenerator[BulkLine, None]:
         deadline = asyncio.get_running_loop().time() + self._timing.ceiling_seconds
+        wanted = set(request.resource_types)
+        references = MedicationReferences() if "Medication" in wanted and wanted & REQUEST_TYPES else None
         for export_round in plan_rounds(request, use_type_filter=self._use_type_filter):
             # Each nested generator is closed as its block ends, so a DELETE in its finally is sent then.
             rounds = self._round(export_round, request, progress, deadline, with_deleted=with_deleted)
             async with aclosing(rounds) as lines:
                 async for line in lines:
+                    if references is not None:
+                        references.see(line)
+                    yield line
+        if references is not None:
+            async with aclosing(self._medications(references.missing(), progress, deadline)) as lines:
+                async for line in lines:
                     yield line
         progress.status = "done"
+
+    async def _medications(
+        self, ids: list[str], progress: BulkExportProgress, deadline: float
+    ) -> AsyncGenerator[BulkLine, None]:
+        """The Medications the export's requests name and it left out (``adapters.bulk.referenced``), read
+        by ``_id`` from the same server, a page at a time."""
+        if not ids:
+            return
+        progress.status = "medications"
+        headers = await self._headers({"Accept": FHIR_JSON}, authorised=True)
+        url = f"{self._base_url}/Medication"
+        number = 0
+        for chunk in batches(ids):
+            params: httpx.QueryParams | None = httpx.QueryParams(
+                {"_id": ",".join(chunk), "_count": str(len(chunk))}
+            )
+            next_url: str | None = url
+            while next_url is not None:
+                response = await self._send("GET", next_url, deadline, params=params, headers=headers)
+                if response.status_code != 200:
+                    raise self._refused("the read of the medicines the export's requests name", response)
+                bundle = search_bundle(self.source, response.content)
+                for resource in bundle_resources(bundle, "Medication"):
+                    number += 1
+                    progress.resources_read += 1
+                    yield BulkLine("Medication", orjson.dumps(resource), url, number, resource=resource)
+                next_url, params = next_page(bundle, self._base_url), None
 
     async def _round(
         self,

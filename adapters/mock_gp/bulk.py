@@ -5,6 +5,10 @@ Kick-off ``GET /fhir/Patient/$export`` or ``GET /fhir/Group/{id}/$export`` (``Pr
 URL under ``/bulk/status/``; files are served under ``/bulk/files/``, streamed a line at a time. The job is
 cut from the store at kick-off, as a snapshot at its ``transactionTime``. ``GET /_exports`` (control, never
 faulted) lists the jobs and whether each was deleted.
+
+Like many servers, its Patient- and Group-level exports give only what is in the patients' compartments: a
+``Medication`` in ``_type`` is accepted and exports nothing, so a client reads the Medications its requests
+name with a search by ``_id``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from adapters.mock_gp.store import ResourceStore, SearchError
 
 FHIR_JSON = "application/fhir+json"
 NDJSON = "application/fhir+ndjson"
-_EXPORTABLE = ("Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement")
+_EXPORTABLE = (
+    "Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication",
+)  # fmt: skip
+_OUTSIDE_COMPARTMENT = frozenset({"Medication"})
 _FORMATS = frozenset({NDJSON, "application/ndjson", "ndjson"})
 
 
@@ -135,6 +142,8 @@ class BulkExports:
     def _of_type(
         self, resource_type: str, members: list[str] | None, filters: dict[str, list[list[tuple[str, str]]]]
     ) -> list[dict[str, Any]]:
+        if resource_type in _OUTSIDE_COMPARTMENT:
+            return []
         scope: list[tuple[str, str]] = []
         if members is not None:
             scope = [("_id" if resource_type == "Patient" else "patient", ",".join(members) or "-")]

@@ -52,14 +52,15 @@ FINDING_OPENED_PURPOSE = "case finding raised a finding"
 
 
 def exported_types(needs: RecordNeeds) -> tuple[str, ...]:
-    """The resource types a specialty's summary reads: Patient always, so every patient is counted."""
+    """The resource types a specialty's summary reads: Patient always, so every patient is counted, and with
+    the medicines the Medications that name some of them (``adapters.bulk.referenced``)."""
     types = ["Patient"]
     if needs.results:
         types.append("Observation")
     if needs.conditions:
         types.append("Condition")
     if needs.medication_years:
-        types += ["MedicationRequest", "MedicationStatement"]
+        types += ["MedicationRequest", "MedicationStatement", "Medication"]
     return tuple(types)
 
 

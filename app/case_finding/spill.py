@@ -1,6 +1,9 @@
 """A practice's exported population on disk, in SQLite, grouped by patient: memory stays bounded whatever the
 practice's size, since lines are written as they stream in and read back one patient at a time.
 
+A Medication is about no patient: it is kept by its id, and a patient whose MedicationRequests or
+-Statements name it (``medicationReference``) is read back with it, as a search with ``_include`` would give.
+
 Lines are stored as the export sent them, never parsed to be written: the patient a line is about, and the
 line's own id, are read from its bytes (``subject``/``patient`` ``reference`` and the top-level ``id``), and
 only a line those cannot be read from that way is parsed. Each patient's lines are parsed once, together,
@@ -37,7 +40,11 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS resources "
     "(kind TEXT NOT NULL, id TEXT, patient TEXT NOT NULL, body BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # About no patient: read back with each patient whose requests name it.
+    "CREATE TABLE IF NOT EXISTS medications (id TEXT PRIMARY KEY, body BLOB NOT NULL)",
 )
+_NAMES_MEDICATION = b'"medicationReference"'
+_MEDICATION_REQUESTS = frozenset({"MedicationRequest", "MedicationStatement"})
 # Built once the lines are in (a filling store) or before changes are applied: cheaper than kept up per row.
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_resources_patient ON resources (patient)",
@@ -120,6 +127,7 @@ class PatientSpill:
         self._keep = keep
         self._patients: list[tuple[str, bytes]] = []
         self._resources: list[tuple[str, str | None, str, bytes]] = []
+        self._medications: list[tuple[str, bytes]] = []
         # Changes applied on top of a kept population replace what they change: see ``changes``.
         self._replacing = False
         self.touched: set[str] = set()
@@ -148,6 +156,9 @@ class PatientSpill:
             return
         if line.resource_type == "Patient":
             self._add_patient(line)
+            return
+        if line.resource_type == "Medication":
+            self._add_medication(line)
             return
         found = None if b'"contained"' in line.line else _SUBJECT.search(line.line)
         patient_id = _patient_id(found[1].decode()) if found else None
@@ -178,7 +189,20 @@ class PatientSpill:
         if len(self._patients) >= _BATCH:
             self._flush()
 
+    def _add_medication(self, line: BulkLine) -> None:
+        resource = _load(line)
+        medication_id = resource.get("id") if resource is not None else None
+        if type(medication_id) is not str:
+            self.unplaced += 1
+            return
+        self._medications.append((medication_id, line.line))
+        if len(self._medications) >= _BATCH:
+            self._flush()
+
     def _delete(self, kind: str, resource_id: str) -> None:
+        if kind == "Medication":
+            self._db.execute("DELETE FROM medications WHERE id = ?", (resource_id,))
+            return
         if kind == "Patient":
             row = self._db.execute("SELECT body FROM patients WHERE id = ?", (resource_id,)).fetchone()
             if row is not None:
@@ -206,8 +230,11 @@ class PatientSpill:
             # A Patient exported twice (two rounds of a filtered export) is one patient.
             self._db.executemany("INSERT OR IGNORE INTO patients VALUES (?, ?)", self._patients)
         self._db.executemany("INSERT INTO resources VALUES (?, ?, ?, ?)", self._resources)
+        # A Medication sent twice (or again by a later export) is kept as last sent.
+        self._db.executemany("INSERT OR REPLACE INTO medications VALUES (?, ?)", self._medications)
         self._patients.clear()
         self._resources.clear()
+        self._medications.clear()
 
     def patient_count(self) -> int:
         self._flush()
@@ -228,7 +255,7 @@ class PatientSpill:
                     continue
                 query = "SELECT body FROM resources WHERE patient = ?"
                 about, unreadable = self._parsed([line[0] for line in self._db.execute(query, (patient_id,))])
-                yield orjson.loads(row[0]), about, unreadable
+                yield orjson.loads(row[0]), self._with_medications(about), unreadable
             return
         # One pass over each table in patient order, merged: far cheaper than a query per patient.
         rows: Iterator[tuple[str, bytes]] = iter(
@@ -243,7 +270,30 @@ class PatientSpill:
                 lines.append(pending[1])
                 pending = next(rows, None)
             parsed, unreadable = self._parsed(lines)
+            if any(_NAMES_MEDICATION in line for line in lines):
+                parsed = self._with_medications(parsed)
             yield orjson.loads(body), parsed, unreadable
+
+    def _with_medications(self, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The resources with the stored Medications their requests name (relative or absolute references, as
+        ``adapters.fhir_r4.parse`` resolves them); a named one not stored is left for the parser to report."""
+        named: set[str] = set()
+        for resource in resources:
+            if resource.get("resourceType") not in _MEDICATION_REQUESTS:
+                continue
+            holder = resource.get("medicationReference")
+            reference = holder.get("reference") if type(holder) is dict else None
+            if type(reference) is str:
+                parts = reference.rstrip("/").split("/")
+                if len(parts) >= 2 and parts[-2] == "Medication" and parts[-1]:
+                    named.add(parts[-1])
+        if not named:
+            return resources
+        wanted = orjson.dumps(sorted(named)).decode()
+        query = "SELECT body FROM medications WHERE id IN (SELECT value FROM json_each(?))"
+        rows = self._db.execute(query, (wanted,))
+        found, _ = self._parsed([row[0] for row in rows])
+        return resources + found
 
     @staticmethod
     def _parsed(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:

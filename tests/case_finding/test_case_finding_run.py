@@ -4,7 +4,6 @@ summary gives, and a finding put on a clinic lets the consultant read that summa
 from __future__ import annotations
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from adapters.demo import DEMO_PATIENTS
@@ -66,12 +65,6 @@ async def test_a_run_scans_every_patient_and_finds_met_criteria_with_the_summary
     assert len(opened_events) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a medicine named by a separate Medication resource (medicationReference) is not exported, so its "
-    "class is unknown to case-finding while the summary's search reads it: the resistant-hypertension "
-    "patient's evidence counts 4 classes, the summary 5",
-)
 async def test_every_finding_resting_on_met_criteria_repeats_the_summarys_evidence(
     cf_app: FastAPI, cf_client: httpx.AsyncClient, identity: IdentityProvider
 ) -> None:

@@ -121,3 +121,67 @@ def test_changes_left_unkept_leave_the_kept_population_as_it_was(tmp_path: Path)
     with open_population(kept) as population:
         assert population.kept_transaction_time == WHEN
         assert [p["id"] for p, _, _ in population.start(incremental=True).patients()] == [who["id"]]
+
+
+def _naming(request_id: str, patient_id: str, reference: str) -> bytes:
+    return orjson.dumps(
+        {
+            "resourceType": "MedicationRequest",
+            "id": request_id,
+            "status": "active",
+            "medicationReference": {"reference": reference},
+            "subject": {"reference": f"Patient/{patient_id}"},
+        }
+    )
+
+
+def _medication(medication_id: str, name: str) -> bytes:
+    return orjson.dumps({"resourceType": "Medication", "id": medication_id, "code": {"text": name}})
+
+
+def test_a_medication_is_read_back_with_each_patient_whose_requests_name_it() -> None:
+    first, second, third = (
+        patient(number, birth_date="1960-01-01", gender="female")
+        for number in ("9434765919", "9434765870", "9434765889")
+    )
+    with PatientSpill() as spill:
+        for who in (first, second, third):
+            spill.add(_line("Patient", orjson.dumps(who)))
+        spill.add(_line("MedicationRequest", _naming("r1", first["id"], "Medication/m1")))
+        spill.add(
+            _line("MedicationRequest", _naming("r2", second["id"], "https://gp.example/fhir/Medication/m1"))
+        )
+        spill.add(_line("MedicationRequest", _naming("r3", second["id"], "Medication/m2")))
+        spill.add(_line("MedicationRequest", _naming("r4", third["id"], "Medication/not-sent")))
+        spill.add(_line("Medication", _medication("m1", "Indapamide 2.5mg tablets")))
+        spill.add(_line("Medication", _medication("m2", "Ramipril 5mg capsules")))
+        spill.add(_line("Medication", _medication("unnamed", "Aspirin 75mg tablets")))
+
+        read = {p["id"]: sorted(r["id"] for r in resources) for p, resources, _ in spill.patients()}
+
+    assert read == {
+        first["id"]: ["m1", "r1"],
+        second["id"]: ["m1", "m2", "r2", "r3"],
+        third["id"]: ["r4"],
+    }
+    assert spill.unplaced == 0
+
+
+def test_a_medication_sent_again_by_a_later_export_replaces_the_kept_one(tmp_path: Path) -> None:
+    kept = tmp_path / "A11111-nephrology.sqlite3"
+    who = patient("9434765919", birth_date="1960-01-01", gender="female")
+    with open_population(kept) as population:
+        spill = population.start(incremental=False)
+        spill.add(_line("Patient", orjson.dumps(who)))
+        spill.add(_line("MedicationRequest", _naming("r1", who["id"], "Medication/m1")))
+        spill.add(_line("Medication", _medication("m1", "Indapamide 2.5mg tablets")))
+        population.keep(WHEN)
+
+    with open_population(kept) as population:
+        changes = population.start(incremental=True)
+        changes.add(_line("MedicationRequest", _naming("r1", who["id"], "Medication/m1")))
+        changes.add(_line("Medication", _medication("m1", "Indapamide 1.5mg modified-release tablets")))
+        [(_, resources, _)] = list(changes.patients(changes.touched))
+
+    names = [r["code"]["text"] for r in resources if r["resourceType"] == "Medication"]
+    assert names == ["Indapamide 1.5mg modified-release tablets"]

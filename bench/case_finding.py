@@ -221,6 +221,7 @@ def _practices_toml(base_url: str) -> str:
 
 async def _run_pass(root: Path, base_url: str, database_url: str) -> dict[str, float]:
     from app.audit.service import AuditLog
+    from app.case_finding.examine import pool_processes
     from app.case_finding.models import CaseFindingRun
     from app.case_finding.pipeline import CaseFindingRunner, RunLimits
     from app.case_finding.service import start_run
@@ -257,6 +258,8 @@ async def _run_pass(root: Path, base_url: str, database_url: str) -> dict[str, f
             max_attempts=settings.case_finding_max_leases,
             ceiling_seconds=settings.case_finding_run_ceiling_seconds,
             progress_every=settings.case_finding_progress_every,
+            processes=pool_processes(settings.case_finding_processes),
+            pool_from=settings.case_finding_pool_from,
         ),
         clock=lambda: datetime.now(UTC),
     )

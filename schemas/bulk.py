@@ -14,6 +14,7 @@ The failures, each naming the upstream (``source``) and never a patient:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -151,3 +152,24 @@ class BulkFileExpired(BulkExportError):
 
 class BulkFileUnreadable(BulkExportError):
     pass
+
+
+_MEDICATION_REFERENCE = re.compile(rb'"medicationReference"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
+
+
+def medication_id(reference: str) -> str | None:
+    """The id in a ``Medication/<id>`` reference, relative or absolute (as ``adapters.fhir_r4.parse`` resolves
+    it); None for a contained (``#id``) or any other reference."""
+    parts = reference.split("?", 1)[0].rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] != "Medication" or not parts[-1]:
+        return None
+    return parts[-1]
+
+
+def named_medication(line: bytes) -> str | None:
+    """The Medication a MedicationRequest's or -Statement's NDJSON line names by ``medicationReference``, read
+    from its bytes; None when it names none that way."""
+    if b'"medicationReference"' not in line:
+        return None
+    found = _MEDICATION_REFERENCE.search(line)
+    return medication_id(found[1].decode()) if found else None

@@ -15,8 +15,10 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditLog, AuditNote, Outcome
 from app.auth.principal import Principal, Role
 from app.case_finding.claims import ClaimedRun, RunCounts, claim_run, renew, settle
+from app.case_finding.examine import Examiner, batched, examining
 from app.case_finding.findings import (
     PatientFindings,
     carry_forward,
@@ -36,15 +39,13 @@ from app.case_finding.increments import IncrementPolicy, incremental_since
 from app.case_finding.models import RunStatus
 from app.case_finding.ports import PopulationExport
 from app.case_finding.relevance import needs_fingerprint, relevant_lines
-from app.case_finding.spill import open_population
+from app.case_finding.spill import PatientSpill, open_population
 from app.records.analytes import AnalyteCatalogue
 from app.records.needs import RecordNeeds
-from app.records.normalise import normalise_record
 from app.specialties.base import SummaryContext
 from app.specialties.registry import SPECIALTIES
 from app.specialties.settings import SpecialtySettings
 from schemas.bulk import BulkExportError, BulkExportProgress
-from schemas.clinical import SourceFailure
 
 log = logging.getLogger("vclinic.case_finding")
 
@@ -72,6 +73,8 @@ class RunProgress:
     patients_total: int | None = None
     patients_scanned: int = 0
     findings: int = 0
+    # CPU the pool's processes spent examining patients (``app.case_finding.examine``), not in this process's.
+    cpu_seconds_elsewhere: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,9 @@ class RunLimits:
     max_attempts: int
     ceiling_seconds: float
     progress_every: int
+    # Examining patients is shared between ``processes`` processes from ``pool_from`` patients a run.
+    processes: int = 1
+    pool_from: int = 1000
 
 
 class RunLost(Exception):
@@ -204,40 +210,52 @@ class CaseFindingRunner:
             context = SummaryContext(
                 today=now.date(), generated_at=now, settings=self._specialty_settings.of(specialty.code)
             )
-            batch: list[PatientFindings] = []
-            # Each patient's record is a tree of objects that lives until the next patient: the collector's
-            # automatic passes, counting allocations, would traverse it again and again (a third of reading
-            # the population back). So while patients are read it is off and collects at each progress
-            # commit instead (``_commit``); ``_bounded_scan`` turns it back on.
-            gc.disable()
-            # Patients read again and found nothing, and patients deleted upstream: their findings resolve.
-            unfound = [nhs for nhs in map(self._nhs_number_of(claim), spill.deleted_patients) if nhs]
-            for patient, resources, unreadable in spill.patients(only):
-                progress.patients_scanned += 1
-                try:
-                    source = self._export.read_patient(claim.practice_ods, patient, resources)
-                except ValueError:
-                    # No NHS number: counted as scanned, but there is no one to raise a finding for.
-                    continue
-                if unreadable:
-                    # The record is incomplete: rules resting on something being absent find nothing.
-                    source.failures.append(
-                        SourceFailure("export", f"{unreadable} lines of the export are not JSON; left out")
-                    )
-                record = normalise_record(source, self._catalogue)
-                summary = specialty.build_summary(record, context)
-                found = specialty.case_findings(summary, record, context)
-                if found:
-                    batch.append(PatientFindings(record.patient.nhs_number, record.patient.name, found))
-                elif since is not None:
-                    unfound.append(record.patient.nhs_number)
-                if progress.patients_scanned % self._limits.progress_every == 0:
-                    await self._commit(claim, batch, unfound, progress)
-                    batch, unfound = [], []
+            batch, unfound = await self._examine(claim, specialty.code, context, spill, only, progress)
             ended = (since, exported.transaction_time)
             await self._commit(claim, batch, unfound, progress, finished=ended, whole=since is None)
             population.keep(exported.transaction_time)
             progress.phase = "done"
+
+    async def _examine(
+        self,
+        claim: ClaimedRun,
+        specialty: str,
+        context: SummaryContext,
+        spill: PatientSpill,
+        only: set[str] | None,
+        progress: RunProgress,
+    ) -> tuple[list[PatientFindings], list[str]]:
+        """Examines each stored patient (of ``only``, an incremental run's), committing progress as it goes;
+        what is found and what is not found again, since the last commit."""
+        read_patient = partial(self._export.read_patient, claim.practice_ods)
+        examiner = Examiner(read_patient, specialty, context, self._catalogue)
+        pooled = (progress.patients_total or 0) >= self._limits.pool_from
+        batch: list[PatientFindings] = []
+        # Records built here live until the next patient's: the collector's automatic passes would traverse
+        # them again and again, so it is off while patients are examined and collects at each progress commit
+        # instead (``_commit``); ``_bounded_scan`` turns it back on.
+        gc.disable()
+        # Patients read again and found nothing, and patients deleted upstream: their findings resolve.
+        unfound = [nhs for nhs in map(self._nhs_number_of(claim), spill.deleted_patients) if nhs]
+        stored = batched(spill.stored_patients(only))
+        async with (
+            examining(examiner, processes=self._limits.processes if pooled else 1) as examine,
+            aclosing(examine(stored)) as results,
+        ):
+            async for examined in results:
+                if pooled:
+                    progress.cpu_seconds_elsewhere += examined.cpu_seconds
+                for patient in examined.patients:
+                    progress.patients_scanned += 1
+                    if patient.nhs_number is not None and patient.findings:
+                        batch.append(PatientFindings(patient.nhs_number, patient.name, patient.findings))
+                    elif patient.nhs_number is not None and only is not None:
+                        # Read again by an incremental run and found nothing now: their findings resolve.
+                        unfound.append(patient.nhs_number)
+                    if progress.patients_scanned % self._limits.progress_every == 0:
+                        await self._commit(claim, batch, unfound, progress)
+                        batch, unfound = [], []
+        return batch, unfound
 
     def _nhs_number_of(self, claim: ClaimedRun) -> Callable[[bytes], str | None]:
         def nhs_number(body: bytes) -> str | None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from schemas.bulk import BulkLine
+from schemas.bulk import BulkLine, named_medication
 
 _BATCH = 1000
 _SUBJECT = re.compile(rb'"(?:subject|patient)"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
@@ -43,8 +43,6 @@ _SCHEMA = (
     # About no patient: read back with each patient whose requests name it.
     "CREATE TABLE IF NOT EXISTS medications (id TEXT PRIMARY KEY, body BLOB NOT NULL)",
 )
-_NAMES_MEDICATION = b'"medicationReference"'
-_MEDICATION_REQUESTS = frozenset({"MedicationRequest", "MedicationStatement"})
 # Built once the lines are in (a filling store) or before changes are applied: cheaper than kept up per row.
 _INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_resources_patient ON resources (patient)",
@@ -91,6 +89,24 @@ def deleted_references(bundle: dict[str, Any]) -> Iterator[tuple[str, str]]:
         parts = url.split("?", 1)[0].rstrip("/").split("/")
         if len(parts) >= 2 and parts[-2] and parts[-1]:
             yield parts[-2], parts[-1]
+
+
+def parsed_lines(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
+    """A patient's lines parsed in one go, and how many could not be parsed (left out)."""
+    if not lines:
+        return [], 0
+    try:
+        parsed: list[Any] = orjson.loads(b"[" + b",".join(lines) + b"]")
+    except orjson.JSONDecodeError:
+        # One parse for all of them failed: each line alone, leaving out those that are not JSON.
+        parsed = []
+        for line in lines:
+            try:
+                parsed.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                continue
+    resources = [item for item in parsed if type(item) is dict]
+    return resources, len(lines) - len(resources)
 
 
 class PatientSpill:
@@ -246,6 +262,13 @@ class PatientSpill:
     ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], int]]:
         """Each patient (of ``only``, when given) with the resources about them, each line parsed once, and
         how many of their lines could not be parsed (left out)."""
+        for patient, lines in self.stored_patients(only):
+            resources, unreadable = parsed_lines(lines)
+            yield orjson.loads(patient), resources, unreadable
+
+    def stored_patients(self, only: set[str] | None = None) -> Iterator[tuple[bytes, list[bytes]]]:
+        """Each patient (of ``only``, when given) as stored, unparsed: their Patient's line, and the lines
+        about them followed by those of the Medications their requests name."""
         self._flush()
         self._index()
         if only is not None:
@@ -254,8 +277,8 @@ class PatientSpill:
                 if row is None:
                     continue
                 query = "SELECT body FROM resources WHERE patient = ?"
-                about, unreadable = self._parsed([line[0] for line in self._db.execute(query, (patient_id,))])
-                yield orjson.loads(row[0]), self._with_medications(about), unreadable
+                about = [line[0] for line in self._db.execute(query, (patient_id,))]
+                yield row[0], self._with_medications(about)
             return
         # One pass over each table in patient order, merged: far cheaper than a query per patient.
         rows: Iterator[tuple[str, bytes]] = iter(
@@ -269,48 +292,17 @@ class PatientSpill:
             while pending is not None and pending[0] == patient_id:
                 lines.append(pending[1])
                 pending = next(rows, None)
-            parsed, unreadable = self._parsed(lines)
-            if any(_NAMES_MEDICATION in line for line in lines):
-                parsed = self._with_medications(parsed)
-            yield orjson.loads(body), parsed, unreadable
+            yield body, self._with_medications(lines)
 
-    def _with_medications(self, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The resources with the stored Medications their requests name (relative or absolute references, as
-        ``adapters.fhir_r4.parse`` resolves them); a named one not stored is left for the parser to report."""
-        named: set[str] = set()
-        for resource in resources:
-            if resource.get("resourceType") not in _MEDICATION_REQUESTS:
-                continue
-            holder = resource.get("medicationReference")
-            reference = holder.get("reference") if type(holder) is dict else None
-            if type(reference) is str:
-                parts = reference.rstrip("/").split("/")
-                if len(parts) >= 2 and parts[-2] == "Medication" and parts[-1]:
-                    named.add(parts[-1])
+    def _with_medications(self, lines: list[bytes]) -> list[bytes]:
+        """The lines, then the stored Medications their requests name (read from the lines' bytes); a named
+        one not stored is left for the parser to report."""
+        named = {found for found in map(named_medication, lines) if found is not None}
         if not named:
-            return resources
+            return lines
         wanted = orjson.dumps(sorted(named)).decode()
         query = "SELECT body FROM medications WHERE id IN (SELECT value FROM json_each(?))"
-        rows = self._db.execute(query, (wanted,))
-        found, _ = self._parsed([row[0] for row in rows])
-        return resources + found
-
-    @staticmethod
-    def _parsed(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
-        if not lines:
-            return [], 0
-        try:
-            parsed: list[Any] = orjson.loads(b"[" + b",".join(lines) + b"]")
-        except orjson.JSONDecodeError:
-            # One parse for all of them failed: each line alone, leaving out those that are not JSON.
-            parsed = []
-            for line in lines:
-                try:
-                    parsed.append(orjson.loads(line))
-                except orjson.JSONDecodeError:
-                    continue
-        resources = [item for item in parsed if type(item) is dict]
-        return resources, len(lines) - len(resources)
+        return lines + [row[0] for row in self._db.execute(query, (wanted,))]
 
     def get(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

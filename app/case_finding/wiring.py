@@ -18,6 +18,7 @@ from adapters.fhir_r4 import parse
 from adapters.fhir_r4.elements import MalformedResourceError
 from app.audit.service import AuditLog, AuditNote
 from app.auth.principal import Principal, Role
+from app.case_finding.examine import pool_processes
 from app.case_finding.increments import IncrementPolicy
 from app.case_finding.models import CaseFindingRecord, CaseFindingRun
 from app.case_finding.pipeline import CaseFindingRunner, RunLimits, RunProgress
@@ -130,6 +131,8 @@ def build_case_finding_runner(
         max_attempts=settings.case_finding_max_leases,
         ceiling_seconds=settings.case_finding_run_ceiling_seconds,
         progress_every=settings.case_finding_progress_every,
+        processes=pool_processes(settings.case_finding_processes),
+        pool_from=settings.case_finding_pool_from,
     )
     return CaseFindingRunner(
         audit_log,

@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     case_finding_progress_every: int = Field(
         default=200, ge=1, description="Patients between the run's progress commits"
     )
+    case_finding_processes: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Processes a run's patients are examined in: 0 for one per core, 1 for the worker's own",
+    )
+    case_finding_pool_from: int = Field(
+        default=1000, ge=1, description="Patients from which a run examines them in several processes"
+    )
     case_finding_schedule_day: int | None = Field(
         default=None,
         ge=1,

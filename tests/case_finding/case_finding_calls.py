@@ -17,7 +17,9 @@ PRACTICE = "A11111"
 WITHOUT_CONSENT = "B22222"
 
 
-def case_finding_practices(directory: Path, *, base_url: str, patients: list[str]) -> Path:
+def case_finding_practices(
+    directory: Path, *, base_url: str, patients: list[str], timeout_seconds: float = 3.0
+) -> Path:
     """Practice A11111 has agreed to population searches; B22222 has not."""
     directory.mkdir(parents=True, exist_ok=True)
     registrations = "\n".join(f'"{nhs}" = "{PRACTICE}"' for nhs in patients)
@@ -29,7 +31,7 @@ name = "Case-finding practice"
 adapter = "fhir-r4"
 base_url = "{base_url}"
 delivery = "feed"
-timeout_seconds = 3
+timeout_seconds = {timeout_seconds}
 case_finding = true
 
 [practices.{WITHOUT_CONSENT}]

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
@@ -23,11 +22,9 @@ import pytest
 
 from adapters.bulk import BulkDataClient, BulkTiming
 from adapters.bulk.filters import type_filter
-from adapters.demo.generator import patient_resources
-from adapters.demo.practice import ALL_STORIES
 from schemas.bulk import BulkCodeFilter, BulkExportProgress, BulkExportRequest
 from schemas.clinical import LOINC, SNOMED
-from tests.support.sekmet import running_sekmet
+from tests.support.sekmet import demo_resources, load, running_sekmet, transaction
 
 pytestmark = pytest.mark.integration
 
@@ -46,6 +43,7 @@ CODES = (
     BulkCodeFilter("Observation", LOINC, "2160-0"),
     BulkCodeFilter("Observation", LOINC, "38483-4"),
 )
+DEMO_DAY = date(2026, 11, 22)
 TIMING = BulkTiming(request_seconds=30.0, ceiling_seconds=120.0, first_poll_delay=0.1, max_poll_delay=0.5)
 
 
@@ -56,35 +54,11 @@ def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
 
 
-def _post(base_url: str, bundle: dict[str, Any]) -> None:
-    response = httpx.post(
-        base_url,
-        content=orjson.dumps(bundle),
-        headers={"Content-Type": "application/fhir+json"},
-        timeout=120.0,
-    )
-    assert response.status_code == 200, response.text[:2000]
-
-
-def _demo_resources() -> list[dict[str, Any]]:
-    """The demo practice's patients and their records, of the types exported."""
-    patients = patient_resources(ALL_STORIES, date(2026, 11, 22))
-    return [r for _, resources in patients for r in resources if r["resourceType"] in TYPES]
-
-
-def _demo_transaction() -> dict[str, Any]:
-    entries = [
-        {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-        for r in _demo_resources()
-    ]
-    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
-
-
 @pytest.fixture(scope="module")
 def loaded(sekmet: str) -> Counter[tuple[str, str]]:
     """The Synthea record and the demo practice's patients, loaded; what the server then holds, by type."""
-    _post(sekmet, orjson.loads(SYNTHEA.read_bytes()))
-    _post(sekmet, _demo_transaction())
+    load(sekmet, orjson.loads(SYNTHEA.read_bytes()))
+    load(sekmet, transaction(demo_resources(DEMO_DAY, TYPES)))
     held: Counter[tuple[str, str]] = Counter()
     for resource_type in TYPES:
         url: str | None = f"{sekmet}/{resource_type}?_count=500"
@@ -170,7 +144,7 @@ async def _coded_ids(base_url: str, http: httpx.AsyncClient) -> dict[str, set[st
 async def test_a_group_export_yields_only_its_members_records(
     sekmet: str, loaded: Counter[tuple[str, str]], http: httpx.AsyncClient
 ) -> None:
-    demo = Counter((r["resourceType"], r["id"]) for r in _demo_resources())
+    demo = Counter((r["resourceType"], r["id"]) for r in demo_resources(DEMO_DAY, TYPES))
     members = [resource_id for resource_type, resource_id in demo if resource_type == "Patient"]
     group = {
         "resourceType": "Group",

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from adapters.demo.stories import demo_nhs_numbers
@@ -26,7 +25,7 @@ from schemas.clinical import LOINC, SNOMED
 from tests.support import fhir_factory as fhir
 from tests.support.identity import IdentityProvider, bearer
 from tests.support.practices import practices_file
-from tests.support.sekmet import running_sekmet
+from tests.support.sekmet import load, running_sekmet, transaction
 
 pytestmark = pytest.mark.integration
 
@@ -169,18 +168,8 @@ def _twin(twins: Twins, coding: str) -> list[dict[str, Any]]:
 def sekmet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server's FHIR base URL, holding every specialty's UK and US twins."""
     with running_sekmet(tmp_path_factory.mktemp("sekmet-specialties")) as base_url:
-        resources = [r for twins in SPECIALTIES for coding in ("uk", "us") for r in _twin(twins, coding)]
-        entries = [
-            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-            for r in resources
-        ]
-        response = httpx.post(
-            base_url,
-            content=orjson.dumps({"resourceType": "Bundle", "type": "transaction", "entry": entries}),
-            headers={"Content-Type": "application/fhir+json"},
-            timeout=120.0,
-        )
-        assert response.status_code == 200, response.text[:2000]
+        twins = [r for specialty in SPECIALTIES for coding in ("uk", "us") for r in _twin(specialty, coding)]
+        load(base_url, transaction(twins))
         yield base_url
 
 

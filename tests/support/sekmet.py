@@ -1,4 +1,5 @@
-"""The third-party sekmet FHIR R4 server, run on 127.0.0.1 in a subprocess for the integration tier.
+"""The third-party sekmet FHIR R4 server, run on 127.0.0.1 in a subprocess for the integration tier, and the
+loading of the tests' patients into it.
 
 Its store lives in a temporary directory. If it cannot start, the tier fails under CI (``CI=true``) and is
 skipped elsewhere.
@@ -11,12 +12,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
+
+from adapters.demo import demo_practice_resources
 
 STARTUP_SECONDS = 60.0
 # The simulator would answer each loaded MedicationRequest with dispenses of its own; the traffic log is not
@@ -88,3 +94,30 @@ def running_sekmet(workdir: Path, settings: str = SETTINGS) -> Iterator[str]:
         yield base_url
     finally:
         _stop(process)
+
+
+def load(base_url: str, bundle: dict[str, Any]) -> None:
+    """Posts a transaction (or batch) Bundle to the server, which must accept it whole."""
+    response = httpx.post(
+        base_url,
+        content=orjson.dumps(bundle),
+        headers={"Content-Type": "application/fhir+json"},
+        timeout=120.0,
+    )
+    assert response.status_code == 200, response.text[:2000]
+
+
+def transaction(resources: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A transaction Bundle putting each resource at its own id, so loading it twice changes nothing."""
+    entries = [
+        {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+        for r in resources
+    ]
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def demo_resources(today: date, types: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The demo practice's resources (only those of ``types``, when given), its records dated back from
+    ``today``."""
+    resources = demo_practice_resources(today)
+    return [r for r in resources if types is None or r["resourceType"] in types]

@@ -15,6 +15,7 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import resource
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
@@ -51,8 +52,11 @@ class Examined:
 
 @dataclass(frozen=True, slots=True)
 class ExaminedBatch:
+    """A batch's patients examined, with the CPU it took and the peak memory of the process it ran in."""
+
     patients: list[Examined]
     cpu_seconds: float
+    peak_mb: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,8 @@ class Examiner:
         finally:
             if automatic:
                 gc.enable()
-        return ExaminedBatch(examined, time.process_time() - started)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return ExaminedBatch(examined, time.process_time() - started, peak_mb)
 
 
 Examine = Callable[[Iterable[list[StoredPatient]]], AsyncGenerator["ExaminedBatch", None]]

@@ -73,8 +73,10 @@ class RunProgress:
     patients_total: int | None = None
     patients_scanned: int = 0
     findings: int = 0
-    # CPU the pool's processes spent examining patients (``app.case_finding.examine``), not in this process's.
+    # The CPU the pool's processes spent examining patients (``app.case_finding.examine``), and the most
+    # memory one of them held: not this process's own.
     cpu_seconds_elsewhere: float = 0.0
+    peak_mb_elsewhere: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,7 @@ class CaseFindingRunner:
             async for examined in results:
                 if pooled:
                     progress.cpu_seconds_elsewhere += examined.cpu_seconds
+                    progress.peak_mb_elsewhere = max(progress.peak_mb_elsewhere, examined.peak_mb)
                 for patient in examined.patients:
                     progress.patients_scanned += 1
                     if patient.nhs_number is not None and patient.findings:

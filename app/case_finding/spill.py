@@ -33,8 +33,11 @@ import orjson
 from schemas.bulk import BulkLine, named_medication
 
 _BATCH = 1000
-_SUBJECT = re.compile(rb'"(?:subject|patient)"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
-_OWN_ID = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"[A-Za-z]+"\s*,\s*"id"\s*:\s*"([A-Za-z0-9.\-]{1,64})"')
+SUBJECT = re.compile(rb'"(?:subject|patient)"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
+_COMPACT_SUBJECT = b'"subject":{"reference":"'
+_COMPACT_PREFIXES: dict[str, bytes] = {}
+_ID = re.compile(rb"[A-Za-z0-9.\-]{1,64}")
+OWN_ID = re.compile(rb'^\s*\{\s*"resourceType"\s*:\s*"[A-Za-z]+"\s*,\s*"id"\s*:\s*"([A-Za-z0-9.\-]{1,64})"')
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS patients (id TEXT PRIMARY KEY, body BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS resources "
@@ -49,6 +52,32 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_resources_id ON resources (kind, id)",
 )
 LineFilter = Callable[[BulkLine], bool]
+
+
+def subject_reference(body: bytes) -> bytes | None:
+    """The first ``subject`` or ``patient`` ``reference`` in the line's bytes (a line with ``contained``
+    resources is not read this way). The compact form most servers write is found without the regex."""
+    compact = body.find(_COMPACT_SUBJECT)
+    if compact >= 0 and body.find(b'"patient"', 0, compact) < 0 and body.find(b'"subject"', 0, compact) < 0:
+        start = compact + len(_COMPACT_SUBJECT)
+        end = body.find(b'"', start)
+        if end >= 0 and body.find(b"\\", start, end) < 0:
+            return body[start:end]
+    found = SUBJECT.search(body)
+    return found[1] if found else None
+
+
+def own_id(body: bytes, resource_type: str) -> str | None:
+    """The line's own top-level ``id`` when it comes first after ``resourceType``, as servers write it."""
+    prefix = _COMPACT_PREFIXES.get(resource_type)
+    if prefix is None:
+        prefix = _COMPACT_PREFIXES[resource_type] = b'{"resourceType":"%s","id":"' % resource_type.encode()
+    if body.startswith(prefix):
+        end = body.find(b'"', len(prefix))
+        if end >= 0 and _ID.fullmatch(body, len(prefix), end):
+            return body[len(prefix) : end].decode()
+    own = OWN_ID.match(body)
+    return own[1].decode() if own else None
 
 
 def patient_reference(resource: dict[str, Any]) -> str | None:
@@ -176,11 +205,11 @@ class PatientSpill:
         if line.resource_type == "Medication":
             self._add_medication(line)
             return
-        found = None if b'"contained"' in line.line else _SUBJECT.search(line.line)
-        patient_id = _patient_id(found[1].decode()) if found else None
-        own = _OWN_ID.match(line.line)
-        resource_id: str | None = own[1].decode() if own else None
-        if patient_id is None or own is None:
+        body = line.line
+        reference = None if b'"contained"' in body else subject_reference(body)
+        patient_id = _patient_id(reference.decode()) if reference else None
+        resource_id = own_id(body, line.resource_type)
+        if patient_id is None or resource_id is None:
             resource = _load(line)
             if resource is None:
                 self.unplaced += 1

@@ -7,9 +7,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 from app.case_finding.relevance import relevant_lines
-from app.case_finding.spill import PatientSpill, open_population
+from app.case_finding.spill import (
+    OWN_ID,
+    SUBJECT,
+    PatientSpill,
+    open_population,
+    own_id,
+    subject_reference,
+)
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from schemas.bulk import BulkLine
 from tests.support.fhir_factory import UK, patient, result
@@ -185,3 +193,30 @@ def test_a_medication_sent_again_by_a_later_export_replaces_the_kept_one(tmp_pat
 
     names = [r["code"]["text"] for r in resources if r["resourceType"] == "Medication"]
     assert names == ["Indapamide 1.5mg modified-release tablets"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/p1"}}',
+        b'{"resourceType":"Observation","id":"o1","subject":{"reference":"https://gp.example/fhir/Patient/p1"}}',
+        b'{"resourceType":"Observation","id":"o1","subject" : { "reference" : "Patient/p1" }}',
+        b'{"resourceType":"Observation","id":"o1","patient":{"reference":"Patient/p2"},'
+        b'"subject":{"reference":"Patient/p1"}}',
+        b'{"resourceType":"Observation","id":"o1","subject":{"display":"x","reference":"Patient/p1"}}',
+        b'{"resourceType":"Observation","id":"o\\"1","subject":{"reference":"Patient/p\\"1"}}',
+        b'{"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/p1',
+        b'{"resourceType":"Observation","id":"o1","subject":{"reference":',
+        b'{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"}}',
+        b'{"resourceType":"Observation","id":12,"subject":{"reference":"Patient/p1"}}',
+        b'{"resourceType":"Observation","id":"' + b"x" * 65 + b'","subject":{"reference":"Patient/p1"}}',
+        b' { "resourceType" : "Observation" , "id" : "o1" }',
+        b'{"resourceType":"Observation","status":"final","id":"o1"}',
+    ],
+)
+def test_a_lines_patient_and_id_are_read_from_its_bytes_as_the_full_patterns_read_them(body: bytes) -> None:
+    subject = SUBJECT.search(body)
+    own = OWN_ID.match(body)
+
+    assert subject_reference(body) == (subject[1] if subject else None)
+    assert own_id(body, "Observation") == (own[1].decode() if own else None)

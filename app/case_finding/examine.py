@@ -119,9 +119,20 @@ def pool_processes(configured: int) -> int:
     return configured or len(os.sched_getaffinity(0))
 
 
-def _ready_to_examine() -> None:
+# A pool process's examiner, sent once when the process starts rather than with every batch.
+_examiner: Examiner | None = None
+
+
+def _ready_to_examine(examiner: Examiner) -> None:
+    global _examiner
+    _examiner = examiner
     # What the server process imported is never garbage: left out of the collector's full passes.
     gc.freeze()
+
+
+def _examine_here(patients: list[StoredPatient]) -> ExaminedBatch:
+    assert _examiner is not None, "a pool process starts with its examiner"
+    return _examiner.examine(patients)
 
 
 @asynccontextmanager
@@ -139,20 +150,22 @@ async def examining(examiner: Examiner, *, processes: int) -> AsyncIterator[Exam
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_ready_to_examine)
+    pool = ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_ready_to_examine, initargs=(examiner,)
+    )
     try:
-        yield lambda batches: _in_pool(pool, examiner, batches, processes * _BATCHES_OUT_PER_PROCESS)
+        yield lambda batches: _in_pool(pool, batches, processes * _BATCHES_OUT_PER_PROCESS)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 async def _in_pool(
-    pool: Executor, examiner: Examiner, batches: Iterable[list[StoredPatient]], most_out: int
+    pool: Executor, batches: Iterable[list[StoredPatient]], most_out: int
 ) -> AsyncGenerator[ExaminedBatch, None]:
     out: deque[Future[ExaminedBatch]] = deque()
     try:
         for batch in batches:
-            out.append(pool.submit(examiner.examine, batch))
+            out.append(pool.submit(_examine_here, batch))
             if len(out) >= most_out:
                 yield await asyncio.wrap_future(out.popleft())
         while out:

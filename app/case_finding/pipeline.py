@@ -15,6 +15,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -148,6 +149,13 @@ class CaseFindingRunner:
             await self._fail(claim, f"the practice's export failed: {exc}")
         except ValueError as exc:
             await self._fail(claim, str(exc))
+        except BrokenProcessPool:
+            log.error("case-finding run %s: a process examining its patients ended abruptly", claim.run_id)
+            await self._fail(
+                claim,
+                "a process examining the practice's patients ended abruptly (out of memory, or killed); "
+                "the run can be started again",
+            )
         except Exception as exc:
             log.exception("case-finding run %s failed", claim.run_id)
             await self._fail(

@@ -98,6 +98,11 @@ class BulkLine:
     deleted: bool = False
 
 
+# The lines of an export as they are handed on: those one downloaded chunk completed (or one page of a
+# search), in file order, so that each step's cost is paid once a batch rather than once a line.
+BulkLines = list[BulkLine]
+
+
 @dataclass(frozen=True, slots=True)
 class BulkIssue:
     """One issue of an OperationOutcome in the manifest's ``error`` files: ``severity`` as FHIR gives it."""

@@ -2,7 +2,7 @@
 
 from adapters.bulk.client import AccessToken, BulkDataClient
 from adapters.bulk.filters import ExportRound, plan_rounds
-from adapters.bulk.ndjson import ndjson_lines, ndjson_resources, parsed_line
+from adapters.bulk.ndjson import ndjson_batches, ndjson_resources, parsed_line
 from adapters.bulk.timing import BulkTiming, retry_after_seconds
 
 __all__ = [
@@ -10,7 +10,7 @@ __all__ = [
     "BulkDataClient",
     "BulkTiming",
     "ExportRound",
-    "ndjson_lines",
+    "ndjson_batches",
     "ndjson_resources",
     "parsed_line",
     "plan_rounds",

@@ -27,7 +27,7 @@ import orjson
 
 from adapters.bulk.filters import ExportRound, plan_rounds
 from adapters.bulk.manifest import outcome_issues, outcome_text, read_manifest
-from adapters.bulk.ndjson import ndjson_lines, parsed_line, shown_url
+from adapters.bulk.ndjson import ndjson_batches, parsed_line, shown_url
 from adapters.bulk.referenced import (
     REQUEST_TYPES,
     MedicationReferences,
@@ -49,6 +49,7 @@ from schemas.bulk import (
     BulkFileExpired,
     BulkFileUnreadable,
     BulkLine,
+    BulkLines,
     BulkManifest,
 )
 
@@ -96,7 +97,7 @@ class BulkDataClient:
     def export(
         self, request: BulkExportRequest, progress: BulkExportProgress | None = None
     ) -> aclosing[AsyncGenerator[dict[str, Any], None]]:
-        """Every resource ``request`` asks for, each once, parsed one line at a time as it downloads::
+        """Every resource ``request`` asks for, each once, parsed as it downloads::
 
             async with client.export(request) as resources:
                 async for resource in resources: ...
@@ -105,52 +106,55 @@ class BulkDataClient:
         incremental export. Raises a ``BulkExportError`` as ``schemas.bulk`` lists. Whatever ends the export
         early (an error, a cancelled task, leaving the block) deletes the job upstream before the block is
         left: the context manager closes the generator then, not whenever it is garbage collected. The
-        manifest's ``deleted`` files are not read here; ``export_lines`` gives them.
+        manifest's ``deleted`` files are not read here; ``export_batches`` gives them.
         """
         return aclosing(self._resources(request, progress or BulkExportProgress()))
 
-    def export_lines(
+    def export_batches(
         self, request: BulkExportRequest, progress: BulkExportProgress | None = None
-    ) -> aclosing[AsyncGenerator[BulkLine, None]]:
-        """As ``export``, but each resource as the NDJSON line it came in, unparsed, with its file's type: for
-        a reader that stores lines and parses them later (once), so no line is parsed twice. A line is parsed
-        here only when a code filter must look inside it, or when it is a last line without its newline
-        (whether it was cut off). Then come the lines of the manifest's ``deleted`` files (Bulk Data 2.0,
-        with ``_since``): Bundles naming resources deleted since, marked ``deleted``."""
-        return aclosing(self._lines(request, progress or BulkExportProgress(), with_deleted=True))
+    ) -> aclosing[AsyncGenerator[BulkLines, None]]:
+        """As ``export``, but each resource as the NDJSON line it came in, unparsed, with its file's type, in
+        batches (the lines of one downloaded chunk, or of one page of a search): for a reader that stores
+        lines and parses them later (once), so no line is parsed twice, and that pays each step's cost once a
+        batch. A line is parsed here only when a code filter must look inside it, or when it is a last line
+        without its newline (whether it was cut off). Then come the lines of the manifest's ``deleted`` files
+        (Bulk Data 2.0, with ``_since``): Bundles naming resources deleted since, marked ``deleted``."""
+        return aclosing(self._batches(request, progress or BulkExportProgress(), with_deleted=True))
 
     async def _resources(
         self, request: BulkExportRequest, progress: BulkExportProgress
     ) -> AsyncGenerator[dict[str, Any], None]:
-        async with aclosing(self._lines(request, progress, with_deleted=False)) as lines:
-            async for line in lines:
-                yield line.resource if line.resource is not None else parsed_line(line, self.source)
+        async with aclosing(self._batches(request, progress, with_deleted=False)) as batches:
+            async for batch in batches:
+                for line in batch:
+                    yield line.resource if line.resource is not None else parsed_line(line, self.source)
 
-    async def _lines(
+    async def _batches(
         self, request: BulkExportRequest, progress: BulkExportProgress, *, with_deleted: bool
-    ) -> AsyncGenerator[BulkLine, None]:
+    ) -> AsyncGenerator[BulkLines, None]:
         deadline = asyncio.get_running_loop().time() + self._timing.ceiling_seconds
         wanted = set(request.resource_types)
         references = MedicationReferences() if "Medication" in wanted and wanted & REQUEST_TYPES else None
         for export_round in plan_rounds(request, use_type_filter=self._use_type_filter):
             # Each nested generator is closed as its block ends, so a DELETE in its finally is sent then.
             rounds = self._round(export_round, request, progress, deadline, with_deleted=with_deleted)
-            async with aclosing(rounds) as lines:
-                async for line in lines:
+            async with aclosing(rounds) as batches:
+                async for batch in batches:
                     if references is not None:
-                        references.see(line)
-                    yield line
+                        for line in batch:
+                            references.see(line)
+                    yield batch
         if references is not None:
-            async with aclosing(self._medications(references.missing(), progress, deadline)) as lines:
-                async for line in lines:
-                    yield line
+            async with aclosing(self._medications(references.missing(), progress, deadline)) as pages:
+                async for page in pages:
+                    yield page
         progress.status = "done"
 
     async def _medications(
         self, ids: list[str], progress: BulkExportProgress, deadline: float
-    ) -> AsyncGenerator[BulkLine, None]:
+    ) -> AsyncGenerator[BulkLines, None]:
         """The Medications the export's requests name and it left out (``adapters.bulk.referenced``), read
-        by ``_id`` from the same server, a page at a time."""
+        by ``_id`` from the same server, a page at a time: one batch a page."""
         if not ids:
             return
         progress.status = "medications"
@@ -167,10 +171,14 @@ class BulkDataClient:
                 if response.status_code != 200:
                     raise self._refused("the read of the medicines the export's requests name", response)
                 bundle = search_bundle(self.source, response.content)
-                for resource in bundle_resources(bundle, "Medication"):
-                    number += 1
-                    progress.resources_read += 1
-                    yield BulkLine("Medication", orjson.dumps(resource), url, number, resource=resource)
+                page = [
+                    BulkLine("Medication", orjson.dumps(resource), url, at, resource=resource)
+                    for at, resource in enumerate(bundle_resources(bundle, "Medication"), number + 1)
+                ]
+                number += len(page)
+                progress.resources_read += len(page)
+                if page:
+                    yield page
                 next_url, params = next_page(bundle, self._base_url), None
 
     async def _round(
@@ -181,7 +189,7 @@ class BulkDataClient:
         deadline: float,
         *,
         with_deleted: bool,
-    ) -> AsyncGenerator[BulkLine, None]:
+    ) -> AsyncGenerator[BulkLines, None]:
         status_url = await self._kick_off(export_round, request, progress, deadline)
         try:
             manifest = await self._manifest(status_url, progress, deadline)
@@ -193,22 +201,30 @@ class BulkDataClient:
                 if file.resource_type not in export_round.resource_types:
                     continue
                 filtered = file.resource_type in export_round.keep
-                async with aclosing(self._file_lines(file, manifest, progress, deadline)) as lines:
-                    async for line in lines:
-                        if filtered or not line.ended:
-                            line.resource = parsed_line(line, self.source)
-                            if filtered and not export_round.wants(line.resource):
-                                continue
-                        yield line
+                async with aclosing(self._file_batches(file, manifest, progress, deadline)) as batches:
+                    async for batch in batches:
+                        if filtered:
+                            batch = [line for line in batch if export_round.wants(self._look_into(line))]
+                        elif not batch[-1].ended:
+                            # Only a file's last line can lack its newline: parsed, whether it was cut off.
+                            self._look_into(batch[-1])
+                        if batch:
+                            yield batch
                 progress.files_read += 1
             for file in manifest.deleted if with_deleted else ():
-                async with aclosing(self._file_lines(file, manifest, progress, deadline)) as lines:
-                    async for line in lines:
-                        line.deleted = True
-                        yield line
+                async with aclosing(self._file_batches(file, manifest, progress, deadline)) as batches:
+                    async for batch in batches:
+                        for line in batch:
+                            line.deleted = True
+                        yield batch
                 progress.files_read += 1
         finally:
             await self._delete(status_url)
+
+    def _look_into(self, line: BulkLine) -> dict[str, Any]:
+        """The line parsed, kept on it (``resource``) so that no reader parses it again."""
+        line.resource = parsed_line(line, self.source)
+        return line.resource
 
     async def _kick_off(
         self,
@@ -274,9 +290,10 @@ class BulkDataClient:
         self, manifest: BulkManifest, progress: BulkExportProgress, deadline: float
     ) -> None:
         for file in manifest.error:
-            async with aclosing(self._file_lines(file, manifest, progress, deadline)) as lines:
-                async for line in lines:
-                    progress.issues.extend(outcome_issues(parsed_line(line, self.source), file.url))
+            async with aclosing(self._file_batches(file, manifest, progress, deadline)) as batches:
+                async for batch in batches:
+                    for line in batch:
+                        progress.issues.extend(outcome_issues(parsed_line(line, self.source), file.url))
         failing = [issue for issue in progress.issues if issue.severity in _FAILING_SEVERITIES]
         if failing:
             detail = f"the server could not export everything: {failing[0].text}"
@@ -284,9 +301,9 @@ class BulkDataClient:
                 detail += f" (and {len(failing) - 1} more errors)"
             raise BulkExportRefused(self.source, detail)
 
-    async def _file_lines(
+    async def _file_batches(
         self, file: BulkFile, manifest: BulkManifest, progress: BulkExportProgress, deadline: float
-    ) -> AsyncGenerator[BulkLine, None]:
+    ) -> AsyncGenerator[BulkLines, None]:
         headers = await self._headers({"Accept": FHIR_NDJSON}, authorised=manifest.requires_access_token)
         if manifest.requires_access_token and self._access_token is None:
             detail = "the export's files require an access token and none is configured for this practice"
@@ -302,12 +319,14 @@ class BulkDataClient:
                 raise self._refused(f"the download of {shown}", response)
             count = 0
             chunks = self._chunks(response, shown, deadline)
-            lines = ndjson_lines(chunks, source=self.source, file_url=file.url)
-            async with aclosing(lines) as numbered:
-                async for number, line, ended in numbered:
-                    count += 1
-                    progress.resources_read += 1
-                    yield BulkLine(file.resource_type, line, file.url, number, ended)
+            split = ndjson_batches(
+                chunks, source=self.source, file_url=file.url, resource_type=file.resource_type
+            )
+            async with aclosing(split) as batches:
+                async for batch in batches:
+                    count += len(batch)
+                    progress.resources_read += len(batch)
+                    yield batch
             if file.count is not None and count != file.count:
                 detail = f"{shown} held {count} resources where the manifest counts {file.count}"
                 raise BulkFileUnreadable(self.source, detail)

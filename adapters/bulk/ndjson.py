@@ -1,7 +1,8 @@
-"""NDJSON read as it arrives: one resource at a time, never the file whole.
+"""NDJSON read as it arrives, a chunk at a time, never the file whole.
 
-The splitter keeps only the bytes of the line being read, so memory is bounded by the longest line
-(``max_line_bytes``) and one chunk, whatever the file's size.
+The splitter hands on, for each chunk downloaded, the lines that chunk completes, and keeps only the bytes of
+the line still being read: memory is bounded by the longest line (``max_line_bytes``) and one chunk, whatever
+the file's size.
 """
 
 from __future__ import annotations
@@ -11,16 +12,22 @@ from typing import Any
 
 import orjson
 
-from schemas.bulk import BulkFileUnreadable, BulkLine
+from schemas.bulk import BulkFileUnreadable, BulkLine, BulkLines
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
-async def ndjson_lines(
-    chunks: AsyncIterable[bytes], *, source: str, file_url: str, max_line_bytes: int = MAX_LINE_BYTES
-) -> AsyncGenerator[tuple[int, bytes, bool], None]:
-    """Each non-blank line as ``(line number, bytes, ended)``; ``ended`` is False only for a last line with no
-    newline after it, which may have been cut off."""
+async def ndjson_batches(
+    chunks: AsyncIterable[bytes],
+    *,
+    source: str,
+    file_url: str,
+    resource_type: str = "",
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> AsyncGenerator[BulkLines, None]:
+    """For each chunk, the non-blank lines it completes, unparsed, as lines of ``resource_type`` (the file's
+    type in the manifest) numbered as in the file (blank lines counted); a chunk that completes none yields
+    nothing. A last line with no newline after it, which may have been cut off, comes alone, not ``ended``."""
     pieces: list[bytes] = []  # the line being read, when it spans chunks
     held = 0
     number = 0
@@ -29,10 +36,14 @@ async def ndjson_lines(
             lines = (b"".join(pieces) + chunk if pieces else chunk).split(b"\n")
             last = lines.pop()
             pieces, held = ([last], len(last)) if last else ([], 0)
-            for line in lines:
-                number += 1
-                if line.strip():
-                    yield number, line, True
+            batch = [
+                BulkLine(resource_type, line, file_url, at)
+                for at, line in enumerate(lines, number + 1)
+                if line.strip()
+            ]
+            number += len(lines)
+            if batch:
+                yield batch
         else:
             pieces.append(chunk)
             held += len(chunk)
@@ -41,7 +52,7 @@ async def ndjson_lines(
             raise BulkFileUnreadable(source, detail)
     pending = b"".join(pieces)
     if pending.strip():
-        yield number + 1, pending, False
+        yield [BulkLine(resource_type, pending, file_url, number + 1, ended=False)]
 
 
 def parsed_line(line: BulkLine, source: str) -> dict[str, Any]:
@@ -69,8 +80,9 @@ async def ndjson_resources(
     A last line without its newline is accepted when it parses whole (the spec does not require the final
     newline); when it does not, the file was cut off in transfer and the error says so.
     """
-    async for number, line, ended in ndjson_lines(chunks, source=source, file_url=file_url):
-        yield parsed_line(BulkLine("", line, file_url, number, ended), source)
+    async for batch in ndjson_batches(chunks, source=source, file_url=file_url):
+        for line in batch:
+            yield parsed_line(line, source)
 
 
 def shown_url(url: str) -> str:

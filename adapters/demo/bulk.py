@@ -14,21 +14,25 @@ from datetime import UTC, date, datetime
 import orjson
 
 from adapters.demo.practice import demo_practice_resources
-from schemas.bulk import BulkExportProgress, BulkLine
+from schemas.bulk import BulkExportProgress, BulkLine, BulkLines
 
 
-async def demo_export_lines(
+async def demo_export_batches(
     resource_types: tuple[str, ...], progress: BulkExportProgress, today: date | None = None
-) -> AsyncIterator[BulkLine]:
-    """Each resource of these types, grouped by type as a manifest's files would be, as NDJSON lines."""
+) -> AsyncIterator[BulkLines]:
+    """Each resource of these types as an NDJSON line, one batch for each type as a manifest has a file for
+    each (the demo's population is small enough to hand over a file at once)."""
     progress.transaction_time = datetime.now(UTC)
     resources = demo_practice_resources(today or date.today())
     for resource_type in resource_types:
-        number = 0
-        for resource in resources:
-            if resource.get("resourceType") == resource_type:
-                number += 1
-                progress.resources_read += 1
-                yield BulkLine(resource_type, orjson.dumps(resource), f"demo/{resource_type}.ndjson", number)
+        of_type = (resource for resource in resources if resource.get("resourceType") == resource_type)
+        file_url = f"demo/{resource_type}.ndjson"
+        batch = [
+            BulkLine(resource_type, orjson.dumps(resource), file_url, number)
+            for number, resource in enumerate(of_type, 1)
+        ]
+        progress.resources_read += len(batch)
+        if batch:
+            yield batch
         progress.files_read += 1
     progress.status = "done"

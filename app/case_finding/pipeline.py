@@ -210,9 +210,10 @@ class CaseFindingRunner:
             progress.phase = "export"
             exported = BulkExportProgress()
             stream = self._export.export(claim.practice_ods, types, since=since, progress=exported)
-            async with stream as lines:
-                async for line in lines:
-                    spill.add(line)
+            async with stream as batches:
+                async for lines in batches:
+                    for line in lines:
+                        spill.add(line)
             only = spill.touched if since is not None else None
             progress.patients_total = spill.patient_count() if only is None else len(only)
             progress.phase = "rules"

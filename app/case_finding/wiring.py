@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.bulk import BulkDataClient, BulkTiming
-from adapters.demo.bulk import demo_export_lines
+from adapters.demo.bulk import demo_export_batches
 from adapters.fhir_r4 import parse
 from adapters.fhir_r4.elements import MalformedResourceError
 from app.audit.service import AuditLog, AuditNote
@@ -33,7 +33,7 @@ from app.records.wiring import check_practices_file
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from app.specialties.settings import SpecialtySettings, load_specialty_settings
 from schemas.api.case_finding import RunCreate
-from schemas.bulk import BulkExportProgress, BulkExportRequest, BulkLine
+from schemas.bulk import BulkExportProgress, BulkExportRequest, BulkLines
 from schemas.clinical import SourceFailure, SourceRecord
 
 ADAPTER = "fhir-bulk"
@@ -60,7 +60,7 @@ class BulkPopulationExport:
         *,
         since: datetime | None = None,
         progress: BulkExportProgress | None = None,
-    ) -> AbstractAsyncContextManager[AsyncIterator[BulkLine]]:
+    ) -> AbstractAsyncContextManager[AsyncIterator[BulkLines]]:
         return self._export(practice_ods, resource_types, since, progress or BulkExportProgress())
 
     @asynccontextmanager
@@ -70,11 +70,11 @@ class BulkPopulationExport:
         resource_types: tuple[str, ...],
         since: datetime | None,
         progress: BulkExportProgress,
-    ) -> AsyncIterator[AsyncIterator[BulkLine]]:
+    ) -> AsyncIterator[AsyncIterator[BulkLines]]:
         practice = self._practice(practice_ods)
         base_url = practice.bulk_url
         if practice.case_finding and practice.adapter == "demo":
-            yield demo_export_lines(resource_types, progress)
+            yield demo_export_batches(resource_types, progress)
             return
         if not practice.case_finding or base_url is None:
             raise ValueError(f"practice {practice_ods} has not agreed to population searches (case_finding)")
@@ -91,8 +91,9 @@ class BulkPopulationExport:
                 use_type_filter=practice.bulk_type_filter,
                 timing=timing,
             )
-            async with client.export_lines(BulkExportRequest(resource_types, since), progress) as lines:
-                yield lines
+            request = BulkExportRequest(resource_types, since)
+            async with client.export_batches(request, progress) as batches:
+                yield batches
 
     def read_patient(
         self, practice_ods: str, patient: dict[str, Any], resources: list[dict[str, Any]]

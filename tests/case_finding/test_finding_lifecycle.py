@@ -24,7 +24,7 @@ from app.specialties.case_finding import met_referral_criteria
 from app.specialties.nephrology.plugin import Nephrology
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
 from schemas.api.summary import SpecialtySummary
-from schemas.bulk import BulkLine
+from schemas.bulk import BulkLine, BulkLines
 from schemas.clinical import ClinicalRecord
 from tests.case_finding.case_finding_calls import PRACTICE, every_finding, start
 from tests.clinics.clinic_calls import opened
@@ -57,12 +57,14 @@ class PracticeToday(BulkPopulationExport):
         return self._listed()
 
     @asynccontextmanager
-    async def _listed(self) -> AsyncIterator[AsyncIterator[BulkLine]]:
-        async def lines() -> AsyncIterator[BulkLine]:
-            for number, resource in enumerate(self.population, 1):
-                yield BulkLine(resource["resourceType"], orjson.dumps(resource), "population.ndjson", number)
+    async def _listed(self) -> AsyncIterator[AsyncIterator[BulkLines]]:
+        async def batches() -> AsyncIterator[BulkLines]:
+            yield [
+                BulkLine(resource["resourceType"], orjson.dumps(resource), "population.ndjson", number)
+                for number, resource in enumerate(self.population, 1)
+            ]
 
-        yield lines()
+        yield batches()
 
 
 def _days_ago(days: int) -> str:

@@ -21,7 +21,7 @@ from app.case_finding.pipeline import CaseFindingRunner, RunLimits
 from app.case_finding.wiring import BulkPopulationExport
 from app.core.config import Settings
 from app.specialties.registry import analyte_catalogue
-from schemas.bulk import BulkExportProgress, BulkLine
+from schemas.bulk import BulkExportProgress, BulkLine, BulkLines
 from tests.case_finding.case_finding_calls import PRACTICE, every_finding, run_worker, start
 from tests.support.fhir_factory import UK, patient, result
 from tests.support.identity import IdentityProvider, bearer
@@ -50,18 +50,22 @@ class ChangingPractice(BulkPopulationExport):
     @asynccontextmanager
     async def _listed(
         self, resources: list[dict[str, Any]], deleted: list[str]
-    ) -> AsyncIterator[AsyncIterator[BulkLine]]:
-        async def lines() -> AsyncIterator[BulkLine]:
-            for number, resource in enumerate(resources, 1):
-                yield BulkLine(resource["resourceType"], orjson.dumps(resource), "export.ndjson", number)
-            for number, reference in enumerate(deleted, 1):
-                gone = {
-                    "resourceType": "Bundle",
-                    "entry": [{"request": {"method": "DELETE", "url": reference}}],
-                }
-                yield BulkLine("Bundle", orjson.dumps(gone), "deleted.ndjson", number, deleted=True)
+    ) -> AsyncIterator[AsyncIterator[BulkLines]]:
+        async def batches() -> AsyncIterator[BulkLines]:
+            yield [
+                BulkLine(resource["resourceType"], orjson.dumps(resource), "export.ndjson", number)
+                for number, resource in enumerate(resources, 1)
+            ]
+            gone = [
+                {"resourceType": "Bundle", "entry": [{"request": {"method": "DELETE", "url": reference}}]}
+                for reference in deleted
+            ]
+            yield [
+                BulkLine("Bundle", orjson.dumps(bundle), "deleted.ndjson", number, deleted=True)
+                for number, bundle in enumerate(gone, 1)
+            ]
 
-        yield lines()
+        yield batches()
 
 
 def _days_ago(days: int) -> str:

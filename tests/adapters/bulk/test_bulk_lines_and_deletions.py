@@ -52,8 +52,8 @@ def answer(files: dict[str, bytes], *, deleted: bool = True) -> httpx.MockTransp
 async def lines(transport: httpx.MockTransport, progress: BulkExportProgress) -> list[BulkLine]:
     async with httpx.AsyncClient(transport=transport) as http:
         client = BulkDataClient("practice A12345 bulk", BASE, http, timing=TIMING)
-        async with client.export_lines(BulkExportRequest(("Patient",)), progress) as exported:
-            return [line async for line in exported]
+        async with client.export_batches(BulkExportRequest(("Patient",)), progress) as exported:
+            return [line async for batch in exported for line in batch]
 
 
 async def test_each_line_comes_as_the_server_wrote_it_then_the_deleted_bundles() -> None:
@@ -93,3 +93,15 @@ async def test_a_cut_off_last_line_is_still_caught_without_parsing_every_line() 
 
     with pytest.raises(BulkFileUnreadable, match="line 2 was cut off"):
         await lines(answer(files, deleted=False), BulkExportProgress())
+
+
+async def test_a_files_lines_come_together_in_a_batch_not_one_at_a_time() -> None:
+    files = {PATIENTS: b"\n".join(PATIENT_LINES) + b"\n", DELETED: orjson.dumps(GONE) + b"\n"}
+
+    async with httpx.AsyncClient(transport=answer(files)) as http:
+        client = BulkDataClient("practice A12345 bulk", BASE, http, timing=TIMING)
+        async with client.export_batches(BulkExportRequest(("Patient",))) as exported:
+            batches = [[line.line for line in batch] async for batch in exported]
+
+    # The mock answers each file in one chunk, so each file's lines are one batch.
+    assert batches == [PATIENT_LINES, [orjson.dumps(GONE)]]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 import orjson
 import pytest
 
-from adapters.bulk import ndjson_lines, ndjson_resources
+from adapters.bulk import ndjson_batches, ndjson_resources
 from schemas.bulk import BulkFileUnreadable
 
 URL = "http://gp.example/bulk/files/job/Observation.ndjson"
@@ -72,10 +72,10 @@ async def test_a_line_that_is_not_a_resource_is_refused() -> None:
 
 
 async def test_a_line_longer_than_the_limit_fails_before_it_is_held() -> None:
-    lines = ndjson_lines(chunked(b"x" * 100, 10), source="p", file_url=URL, max_line_bytes=32)
+    batches = ndjson_batches(chunked(b"x" * 100, 10), source="p", file_url=URL, max_line_bytes=32)
 
     with pytest.raises(BulkFileUnreadable, match="line 1 is longer than 32 bytes"):
-        [line async for line in lines]
+        [batch async for batch in batches]
 
 
 async def test_the_splitter_never_reads_more_than_one_chunk_ahead_of_the_resource_it_yields() -> None:
@@ -91,9 +91,10 @@ async def test_the_splitter_never_reads_more_than_one_chunk_ahead_of_the_resourc
             yield data[start : start + size]
 
     through = 0
-    async for number, _, _ in ndjson_lines(counted(), source="p", file_url=URL):
-        through += len(lines[number - 1])
-        assert (produced - 1) * size < through + size
+    async for batch in ndjson_batches(counted(), source="p", file_url=URL):
+        for line in batch:
+            through += len(lines[line.number - 1])
+            assert (produced - 1) * size < through + size
 
 
 async def test_a_large_export_is_read_in_memory_bounded_by_a_chunk_not_the_file() -> None:
@@ -115,3 +116,21 @@ async def test_a_large_export_is_read_in_memory_bounded_by_a_chunk_not_the_file(
 
     assert seen == count
     assert peak < len(line) * count / 10
+
+
+async def test_each_chunk_hands_on_together_the_lines_it_completes_numbered_as_in_the_file() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"a": 1}\n{"b"'
+        yield b": 2}\r\n\n"
+        yield b'{"c"'  # completes no line: nothing is handed on for it
+        yield b': 3}\n{"d": 4}\n{"e": 5}'
+
+    batches = ndjson_batches(chunks(), source="p", file_url=URL, resource_type="Observation")
+    got = [[(line.number, line.line, line.ended) for line in batch] async for batch in batches]
+
+    assert got == [
+        [(1, b'{"a": 1}', True)],
+        [(2, b'{"b": 2}\r', True)],  # line 3 is blank
+        [(4, b'{"c": 3}', True), (5, b'{"d": 4}', True)],
+        [(6, b'{"e": 5}', False)],
+    ]

@@ -107,8 +107,8 @@ async def _lines(handler: Handler, types: tuple[str, ...] = TYPES) -> list[BulkL
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         client = BulkDataClient("practice A12345 bulk", BASE, http, timing=TIMING)
         progress = BulkExportProgress()
-        async with client.export_lines(BulkExportRequest(types), progress) as lines:
-            read = [line async for line in lines]
+        async with client.export_batches(BulkExportRequest(types), progress) as batches:
+            read = [line async for batch in batches for line in batch]
     assert progress.status == "done"
     return read
 

@@ -14,28 +14,17 @@ Medications the export did not carry; the client then reads those by ``_id``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
 import orjson
 
-from schemas.bulk import BulkExportRefused, BulkLine
+from schemas.bulk import BulkExportRefused, BulkLine, named_medication
 
 REQUEST_TYPES = frozenset({"MedicationRequest", "MedicationStatement"})
 # A search's ``_id`` list is kept short enough for any server's URL limit.
 IDS_PER_READ = 50
-_REFERENCE = re.compile(rb'"medicationReference"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
-
-
-def medication_id(reference: str) -> str | None:
-    """The id in ``Medication/<id>`` (relative or absolute, as ``adapters.fhir_r4.parse`` resolves it); None
-    for a contained (``#id``) or other reference."""
-    parts = reference.split("?", 1)[0].rstrip("/").split("/")
-    if len(parts) < 2 or parts[-2] != "Medication" or not parts[-1]:
-        return None
-    return parts[-1]
 
 
 class MedicationReferences:
@@ -52,9 +41,8 @@ class MedicationReferences:
             carried = self._id_of(line)
             if carried is not None:
                 self._carried.add(carried)
-        elif line.resource_type in REQUEST_TYPES and b'"medicationReference"' in line.line:
-            found = _REFERENCE.search(line.line)
-            named = medication_id(found[1].decode()) if found else None
+        elif line.resource_type in REQUEST_TYPES:
+            named = named_medication(line.line)
             if named is not None:
                 self._named.add(named)
 

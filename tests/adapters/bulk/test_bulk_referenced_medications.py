@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from adapters.bulk import BulkDataClient, BulkTiming
-from adapters.bulk.referenced import IDS_PER_READ, medication_id
-from schemas.bulk import BulkExportProgress, BulkExportRefused, BulkExportRequest, BulkLine
+from adapters.bulk.referenced import IDS_PER_READ
+from schemas.bulk import BulkExportProgress, BulkExportRefused, BulkExportRequest, BulkLine, medication_id
 
 BASE = "https://icb.example/fhir"
 STATUS = "https://icb.example/jobs/1"

@@ -3,7 +3,9 @@
 FHIR, under ``/fhir``: ``GET metadata``; search ``GET <Type>?…`` (Patient by identifier; Observation by
 patient, code and date; MedicationRequest, MedicationStatement and Condition by patient) with paging by
 ``_count`` and ``_offset``; read ``GET <Type>/<id>``; ``POST Communication`` and ``PUT Task/<id>`` (advice
-coming back).
+coming back); ``DELETE <Type>/<id>`` (204, or 404 when not held): the resource leaves reads (410 Gone after),
+searches and exports, nothing else goes with it (a Patient's resources stay), and its tombstone is listed by
+the next export with ``_since`` (``deleted`` files).
 
 Control, outside ``/fhir`` and never faulted: ``GET /_faults`` and ``POST /_faults`` (a JSON ``FaultConfig``,
 replacing the current one); ``GET /_received`` (what was written, counted raw and once per identifier) and
@@ -42,7 +44,7 @@ _WRITABLE = {("POST", "Communication"), ("PUT", "Task")}
 @dataclass(slots=True)
 class _Answer:
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any] | None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -103,6 +105,8 @@ class _MockGP:
         answer = self._injected(faults) if faulted else None
         if answer is None:
             answer = await self._answer(request)
+        if answer.body is None:
+            return Response(status_code=answer.status, headers=answer.headers)
         body = orjson.dumps(answer.body)
         if faulted and faults.take("malformed_count"):
             body = _MALFORMED_BODY
@@ -127,10 +131,9 @@ class _MockGP:
             if resource_id is None:
                 self.received.searches[resource_type] += 1
                 return self._search(request, resource_type)
-            found = self.store.read(resource_type, resource_id)
-            if found is None:
-                return _outcome(404, "not-found", f"{resource_type}/{resource_id} is not known")
-            return _Answer(200, found)
+            return self._read(resource_type, resource_id)
+        if request.method == "DELETE" and resource_id is not None:
+            return self._delete(resource_type, resource_id)
         if (request.method, resource_type) not in _WRITABLE:
             return _outcome(405, "not-supported", f"{request.method} {resource_type} is not supported here")
         try:
@@ -141,11 +144,24 @@ class _MockGP:
             return _outcome(400, "invalid", f"body is not a {resource_type}")
         return self._write(resource, resource_id)
 
+    def _read(self, resource_type: str, resource_id: str) -> _Answer:
+        found = self.store.read(resource_type, resource_id)
+        if found is not None:
+            return _Answer(200, found)
+        if self.store.tombstone(resource_type, resource_id) is not None:
+            return _outcome(410, "deleted", f"{resource_type}/{resource_id} was deleted")
+        return _outcome(404, "not-found", f"{resource_type}/{resource_id} is not known")
+
+    def _delete(self, resource_type: str, resource_id: str) -> _Answer:
+        if self.store.delete(resource_type, resource_id) is None:
+            return _outcome(404, "not-found", f"{resource_type}/{resource_id} is not known")
+        return _Answer(204, None)
+
     def _write(self, resource: dict[str, Any], resource_id: str | None) -> _Answer:
         resource_type = resource["resourceType"]
         existed = False
         if resource_id is None:
-            resource["id"] = f"{resource_type.lower()}-{self.store.count(resource_type) + 1}"
+            resource.pop("id", None)  # the store gives a created resource its id
             self.received.communications.append(resource)
         else:
             existed = self.store.read(resource_type, resource_id) is not None
@@ -234,7 +250,7 @@ def create_mock_gp_app(data_dir: Path, faults: FaultConfig = FaultConfig()) -> S
         *mock.referrals.routes(),
         Route("/fhir/metadata", mock.fhir, methods=["GET"]),
         Route("/fhir/{resource_type}", mock.fhir, methods=["GET", "POST"]),
-        Route("/fhir/{resource_type}/{resource_id}", mock.fhir, methods=["GET", "PUT"]),
+        Route("/fhir/{resource_type}/{resource_id}", mock.fhir, methods=["GET", "PUT", "DELETE"]),
         Route("/_faults", mock.get_faults, methods=["GET"]),
         Route("/_faults", mock.set_faults, methods=["POST"]),
         Route("/_received", mock.get_received, methods=["GET"]),

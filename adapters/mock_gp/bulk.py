@@ -6,6 +6,14 @@ URL under ``/bulk/status/``; files are served under ``/bulk/files/``, streamed a
 cut from the store at kick-off, as a snapshot at its ``transactionTime``. ``GET /_exports`` (control, never
 faulted) lists the jobs and whether each was deleted.
 
+With ``_since``, the manifest's ``deleted`` array (Bulk Data 2.0) lists one file, ``deleted.ndjson``, of
+transaction Bundles, one a line, each naming one resource deleted since (``DELETE /fhir/<Type>/<id>``) by an
+entry's ``request`` (``method`` DELETE, ``url`` ``Type/id``): resources of the exported ``_type``s, and for a
+Group its members' (a tombstone that names no patient is listed too). ``_typeFilter`` does not narrow it: a
+deleted resource is no longer there to be matched, and a client removing what it does not hold loses nothing.
+Without ``_since``, or with nothing deleted since, the array is empty. The file is served, and faulted, as the
+others are.
+
 Like many servers, its Patient- and Group-level exports give only what is in the patients' compartments: a
 ``Medication`` in ``_type`` is accepted and exports nothing, so a client reads the Medications its requests
 name with a search by ``_id``.
@@ -26,10 +34,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from adapters.mock_gp.faults import FaultConfig, FaultState
-from adapters.mock_gp.store import ResourceStore, SearchError
+from adapters.mock_gp.store import ResourceStore, SearchError, Tombstone
 
 FHIR_JSON = "application/fhir+json"
 NDJSON = "application/fhir+ndjson"
+DELETED_FILE = "deleted.ndjson"
 _EXPORTABLE = (
     "Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement", "Medication",
 )  # fmt: skip
@@ -43,6 +52,7 @@ class _Job:
     request: str
     transaction_time: str
     files: dict[str, list[dict[str, Any]]]
+    deletions: list[dict[str, Any]]
     polls_left: int
     fails: bool
     deleted: bool = False
@@ -55,7 +65,13 @@ class _Job:
 
     def describe(self) -> dict[str, Any]:
         counts = {name: len(items) for name, items in self.files.items()}
-        return {"id": self.id, "deleted": self.deleted, "polls": self.polls, "files": counts}
+        return {
+            "id": self.id,
+            "deleted": self.deleted,
+            "polls": self.polls,
+            "files": counts,
+            "deletions": len(self.deletions),
+        }
 
 
 def _outcome(status: int, code: str, text: str, headers: dict[str, str] | None = None) -> Response:
@@ -96,7 +112,7 @@ class BulkExports:
             return _outcome(429, "throttled", "another export is running", busy)
         params = list(request.query_params.multi_items())
         try:
-            files = self._files(request.path_params.get("group_id"), params)
+            files, deletions = self._files(request.path_params.get("group_id"), params)
         except LookupError as exc:
             return _outcome(404, "not-found", str(exc))
         except (ValueError, SearchError) as exc:
@@ -106,6 +122,7 @@ class BulkExports:
             request=str(request.url),
             transaction_time=datetime.now(UTC).isoformat(),
             files=files,
+            deletions=deletions,
             polls_left=self.config.export_polls,
             fails=self.config.export_fails,
         )
@@ -113,24 +130,43 @@ class BulkExports:
         location = f"{str(request.base_url).rstrip('/')}/bulk/status/{job.id}"
         return Response(status_code=202, headers={"Content-Location": location})
 
-    def _files(self, group_id: str | None, params: list[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+    def _files(
+        self, group_id: str | None, params: list[tuple[str, str]]
+    ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+        """The resources of each exported type, and the Bundles naming those deleted since ``_since``."""
         control = dict(params)
         if control.get("_outputFormat", NDJSON) not in _FORMATS:
             raise ValueError(f"_outputFormat {control['_outputFormat']} is not supported")
         types = [t for t in control.get("_type", ",".join(_EXPORTABLE)).split(",") if t]
         if set(types) - set(_EXPORTABLE):
             raise ValueError(f"_type may name only {', '.join(_EXPORTABLE)}")
-        since = datetime.fromisoformat(control["_since"]) if "_since" in control else None
+        since = _aware(datetime.fromisoformat(control["_since"])) if "_since" in control else None
         filters: dict[str, list[list[tuple[str, str]]]] = {}
         for name, value in params:
             if name == "_typeFilter":
                 resource_type, _, query = value.partition("?")
                 filters.setdefault(resource_type, []).append(parse_qsl(query, keep_blank_values=True))
         members = self._members(group_id) if group_id is not None else None
-        return {
+        files = {
             resource_type: [r for r in self._of_type(resource_type, members, filters) if _changed(r, since)]
             for resource_type in types
         }
+        return files, self._deletions(types, members, since)
+
+    def _deletions(
+        self, types: list[str], members: list[str] | None, since: datetime | None
+    ) -> list[dict[str, Any]]:
+        if since is None:
+            return []
+        scope = set(members) if members is not None else None
+        gone = [
+            tombstone
+            for tombstone in self.store.deleted_since(since)
+            if tombstone.resource_type in types
+            and tombstone.resource_type not in _OUTSIDE_COMPARTMENT
+            and (scope is None or tombstone.patient_id is None or tombstone.patient_id in scope)
+        ]
+        return [_deletion(number, tombstone) for number, tombstone in enumerate(gone, start=1)]
 
     def _members(self, group_id: str) -> list[str]:
         group = self.store.read("Group", group_id)
@@ -183,6 +219,11 @@ class BulkExports:
             for name, items in job.files.items()
             if items
         ]
+        deleted = (
+            [{"type": "Bundle", "url": f"{base}/{DELETED_FILE}", "count": len(job.deletions)}]
+            if job.deletions
+            else []
+        )
         wanted = {"error": self.config.export_error_file, "warning": self.config.export_warning_file}
         errors = [
             {"type": "OperationOutcome", "url": f"{base}/{severity}.outcomes.ndjson"}
@@ -194,6 +235,7 @@ class BulkExports:
             "request": job.request,
             "requiresAccessToken": bool(self.config.export_access_token),
             "output": output,
+            "deleted": deleted,
             "error": errors,
         }
 
@@ -209,7 +251,7 @@ class BulkExports:
         if name.endswith(".outcomes.ndjson"):
             severity = name.removesuffix(".outcomes.ndjson")
             return Response(orjson.dumps(_issue(severity)) + b"\n", media_type=NDJSON)
-        items = job.files.get(name.removesuffix(".ndjson"))
+        items = job.deletions if name == DELETED_FILE else job.files.get(name.removesuffix(".ndjson"))
         if items is None:
             return _outcome(404, "not-found", f"no file {name}")
         return StreamingResponse(_lines(items, truncated=self.config.export_truncated), media_type=NDJSON)
@@ -235,6 +277,17 @@ def _issue(severity: str) -> dict[str, Any]:
     }
 
 
+def _deletion(number: int, tombstone: Tombstone) -> dict[str, Any]:
+    """One line of the ``deleted`` file: a transaction Bundle whose one entry deletes the resource."""
+    return {
+        "resourceType": "Bundle",
+        "id": f"deleted-{number}",
+        "meta": {"lastUpdated": tombstone.deleted_at.isoformat()},
+        "type": "transaction",
+        "entry": [{"request": {"method": "DELETE", "url": f"{tombstone.resource_type}/{tombstone.id}"}}],
+    }
+
+
 def _changed(resource: dict[str, Any], since: datetime | None) -> bool:
     """Whether the resource changed after ``since``; one with no ``meta.lastUpdated`` is always sent."""
     if since is None:
@@ -242,5 +295,8 @@ def _changed(resource: dict[str, Any], since: datetime | None) -> bool:
     updated = (resource.get("meta") or {}).get("lastUpdated")
     if not isinstance(updated, str):
         return True
-    moment = datetime.fromisoformat(updated)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) > since
+    return _aware(datetime.fromisoformat(updated)) > since
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

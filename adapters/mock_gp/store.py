@@ -1,8 +1,13 @@
-"""The mock GP's resources: loaded from JSON files, searched the way a FHIR R4 server would."""
+"""The mock GP's resources: loaded from JSON files, searched the way a FHIR R4 server would.
+
+A deleted resource leaves every index and a ``Tombstone`` behind: whose it was (when it said) and when it was
+deleted, for a later read to answer 410 Gone and for an export with ``_since`` to list.
+"""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,12 +56,24 @@ class _TypeIndex:
     moment_of: dict[str, dict[str, datetime]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A deleted resource: its type and id, the patient it was about (a Patient's own id; None when it named
+    none) and when it was deleted."""
+
+    resource_type: str
+    id: str
+    patient_id: str | None
+    deleted_at: datetime
+
+
 class ResourceStore:
     """Resources by type, indexed by patient, code (``system|code``) and date so searches do not scan."""
 
     def __init__(self) -> None:
         self._by_type: dict[str, _TypeIndex] = {}
         self._loaded = 0
+        self._tombstones: dict[tuple[str, str], Tombstone] = {}
 
     def load_directory(self, data_dir: Path) -> None:
         """Every ``*.json`` file below ``data_dir``: Bundles of any type, or single resources."""
@@ -82,8 +99,11 @@ class ResourceStore:
     def add(self, resource: dict[str, Any]) -> dict[str, Any]:
         resource_type = resource["resourceType"]
         index = self._by_type.setdefault(resource_type, _TypeIndex())
-        resource.setdefault("id", f"{resource_type.lower()}-{len(index.resources) + 1}")
+        if "id" not in resource:
+            resource["id"] = self._new_id(resource_type, index)
         resource_id = resource["id"]
+        # Created again under the same id: no longer deleted.
+        self._tombstones.pop((resource_type, resource_id), None)
         replaced = index.resources.get(resource_id)
         if replaced is not None:
             _unindex(index, resource_type, replaced)
@@ -93,6 +113,41 @@ class ResourceStore:
         index.resources[resource_id] = resource
         _index(index, resource_type, resource)
         return resource
+
+    def _new_id(self, resource_type: str, index: _TypeIndex) -> str:
+        """An id no resource of the type holds or held: a deleted one's id is not given to another."""
+        candidates = (f"{resource_type.lower()}-{n}" for n in itertools.count(len(index.resources) + 1))
+        return next(
+            candidate
+            for candidate in candidates
+            if candidate not in index.resources and (resource_type, candidate) not in self._tombstones
+        )
+
+    def delete(self, resource_type: str, resource_id: str, at: datetime | None = None) -> Tombstone | None:
+        """Removes the resource from reads, searches and exports, keeping its tombstone; None when it is not
+        held. Nothing else goes with it: a deleted Patient's resources stay, as on a FHIR server."""
+        index = self._by_type.get(resource_type)
+        resource = index.resources.get(resource_id) if index is not None else None
+        if index is None or resource is None:
+            return None
+        _unindex(index, resource_type, resource)
+        del index.resources[resource_id]
+        del index.order[resource_id]
+        patient_id = resource_id if resource_type == "Patient" else _patient_id(resource)
+        tombstone = Tombstone(resource_type, resource_id, patient_id, at or datetime.now(UTC))
+        self._tombstones[(resource_type, resource_id)] = tombstone
+        return tombstone
+
+    def tombstone(self, resource_type: str, resource_id: str) -> Tombstone | None:
+        """The tombstone of a deleted resource (not created again since)."""
+        return self._tombstones.get((resource_type, resource_id))
+
+    def deleted_since(self, since: datetime) -> list[Tombstone]:
+        """The tombstones of resources deleted after ``since``, in the order they were deleted."""
+        return sorted(
+            (tombstone for tombstone in self._tombstones.values() if tombstone.deleted_at > since),
+            key=lambda tombstone: tombstone.deleted_at,
+        )
 
     def read(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
         index = self._by_type.get(resource_type)

@@ -1,14 +1,16 @@
-"""The mock GP's indexed search answers exactly what reading every resource would, in the same order."""
+"""The mock GP's indexed search answers exactly what reading every resource would, in the same order, and a
+deleted resource leaves every index and a tombstone behind."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.mock_gp.store import ResourceStore, SearchError
+from adapters.mock_gp.store import ResourceStore, SearchError, Tombstone
 
 PATIENTS = ("p1", "p2", "p3")
 SYSTEMS = ("http://snomed.info/sct", "http://loinc.org", "")
@@ -68,6 +70,63 @@ def test_an_indexed_search_finds_what_a_scan_finds_in_load_order(
         store.add(resource)
 
     assert ids(store.search("Observation", params)) == ids(store.scan("Observation", params))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(observations, min_size=1, max_size=25), st.data(), searches)
+def test_after_deletions_an_indexed_search_still_finds_what_a_scan_finds(
+    loaded: list[dict[str, Any]], data: st.DataObject, params: list[tuple[str, str]]
+) -> None:
+    store = ResourceStore()
+    for resource in loaded:
+        store.add(resource)
+    held = ids(store.search("Observation", []))
+    deleted = data.draw(st.lists(st.sampled_from(held), unique=True))
+
+    for resource_id in deleted:
+        assert store.delete("Observation", resource_id) is not None
+
+    assert ids(store.search("Observation", params)) == ids(store.scan("Observation", params))
+    assert not set(deleted) & set(ids(store.search("Observation", params)))
+    assert store.count("Observation") == len(held) - len(deleted)
+
+
+def test_a_deleted_resource_leaves_a_tombstone_saying_whose_it_was_and_when() -> None:
+    store = ResourceStore()
+    store.add({"resourceType": "Patient", "id": "p1"})
+    store.add({"resourceType": "Observation", "id": "o1", "subject": {"reference": "Patient/p1"}})
+    store.add({"resourceType": "Observation", "id": "o2", "subject": {"reference": "Patient/p1"}})
+    monday = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    store.delete("Observation", "o1", at=monday)
+    store.delete("Patient", "p1", at=monday + timedelta(days=1))
+
+    assert store.read("Patient", "p1") is None
+    assert store.tombstone("Observation", "o1") == Tombstone("Observation", "o1", "p1", monday)
+    assert [
+        (t.resource_type, t.id, t.patient_id) for t in store.deleted_since(monday - timedelta(hours=1))
+    ] == [
+        ("Observation", "o1", "p1"),
+        ("Patient", "p1", "p1"),
+    ]
+    assert [t.id for t in store.deleted_since(monday)] == ["p1"]
+    # Nothing went with the Patient.
+    assert ids(store.search("Observation", [("patient", "p1")])) == ["o2"]
+    assert store.delete("Observation", "o1") is None
+    assert store.delete("Observation", "never") is None
+
+
+def test_a_new_resource_never_takes_a_deleted_ones_id_and_one_created_again_is_no_longer_deleted() -> None:
+    store = ResourceStore()
+    first, second = store.add({"resourceType": "Task"}), store.add({"resourceType": "Task"})
+    store.delete("Task", first["id"])
+
+    third = store.add({"resourceType": "Task"})
+    store.add({"resourceType": "Task", "id": first["id"]})
+
+    assert len({first["id"], second["id"], third["id"]}) == 3
+    assert store.tombstone("Task", first["id"]) is None
+    assert store.deleted_since(datetime.min.replace(tzinfo=UTC)) == []
 
 
 def test_a_resource_written_again_is_found_by_what_it_says_now() -> None:

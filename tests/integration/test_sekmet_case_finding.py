@@ -168,10 +168,11 @@ async def test_the_servers_export_leaves_out_the_named_medications_and_the_clien
     assert named
     async with httpx.AsyncClient(timeout=30.0) as http:
         client = BulkDataClient("sekmet bulk", sekmet, http, timing=TIMING)
-        async with client.export_lines(BulkExportRequest(("Patient", *MEDICINES))) as lines:
+        async with client.export_batches(BulkExportRequest(("Patient", *MEDICINES))) as batches:
             medications = {
                 orjson.loads(line.line)["id"]: line.file_url
-                async for line in lines
+                async for batch in batches
+                for line in batch
                 if line.resource_type == "Medication"
             }
 

@@ -193,8 +193,8 @@ async def test_the_bulk_client_reads_the_deleted_files_after_the_output_marked_d
     since = await delete(http, base_url, "Condition/p2-ckd", "Patient/p1")
     client = BulkDataClient("practice A12345 bulk", base_url, http, timing=FAST)
 
-    async with client.export_lines(BulkExportRequest(TYPES, since=since)) as lines:
-        got = [line async for line in lines]
+    async with client.export_batches(BulkExportRequest(TYPES, since=since)) as batches:
+        got = [line async for batch in batches for line in batch]
 
     assert [line.deleted for line in got] == [True, True]
     assert deleted_urls([orjson.loads(line.line) for line in got]) == ["Condition/p2-ckd", "Patient/p1"]
@@ -206,8 +206,8 @@ async def test_an_expired_deleted_file_is_a_clear_error(base_url: str, http: htt
     client = BulkDataClient("practice A12345 bulk", base_url, http, timing=FAST)
 
     with pytest.raises(BulkFileExpired, match=r"/deleted.ndjson has expired \(HTTP 404\)"):
-        async with client.export_lines(BulkExportRequest(TYPES, since=since)) as lines:
-            [line async for line in lines]
+        async with client.export_batches(BulkExportRequest(TYPES, since=since)) as batches:
+            [line async for batch in batches for line in batch]
 
 
 async def test_a_deleted_file_that_requires_a_token_is_served_only_with_it(
@@ -221,11 +221,11 @@ async def test_a_deleted_file_that_requires_a_token_is_served_only_with_it(
         return "s3cret"
 
     with_token = BulkDataClient("practice A12345 bulk", base_url, http, timing=FAST, access_token=token)
-    async with with_token.export_lines(request, BulkExportProgress()) as lines:
-        got = [line.line async for line in lines]
+    async with with_token.export_batches(request, BulkExportProgress()) as batches:
+        got = [line.line async for batch in batches for line in batch]
     without = BulkDataClient("practice A12345 bulk", base_url, http, timing=FAST)
 
     assert deleted_urls([orjson.loads(line) for line in got]) == ["Patient/p1"]
     with pytest.raises(BulkExportRefused, match="require an access token and none is configured"):
-        async with without.export_lines(request) as lines:
-            [line async for line in lines]
+        async with without.export_batches(request) as batches:
+            [line async for batch in batches for line in batch]

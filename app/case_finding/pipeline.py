@@ -240,7 +240,8 @@ class CaseFindingRunner:
         what is found and what is not found again, since the last commit."""
         read_patient = partial(self._export.read_patient, claim.practice_ods)
         examiner = Examiner(read_patient, specialty, context, self._catalogue)
-        pooled = (progress.patients_total or 0) >= self._limits.pool_from
+        processes = self._limits.processes if (progress.patients_total or 0) >= self._limits.pool_from else 1
+        pooled = processes > 1
         batch: list[PatientFindings] = []
         # Records built here live until the next patient's: the collector's automatic passes would traverse
         # them again and again, so it is off while patients are examined and collects at each progress commit
@@ -250,7 +251,7 @@ class CaseFindingRunner:
         unfound = [nhs for nhs in map(self._nhs_number_of(claim), spill.deleted_patients) if nhs]
         stored = batched(spill.stored_patients(only))
         async with (
-            examining(examiner, processes=self._limits.processes if pooled else 1) as examine,
+            examining(examiner, processes=processes) as examine,
             aclosing(examine(stored)) as results,
         ):
             async for examined in results:

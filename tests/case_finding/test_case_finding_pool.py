@@ -47,7 +47,7 @@ async def test_a_pool_of_processes_finds_what_the_workers_own_process_finds(
 ) -> None:
     consultant = identity.consultant()
     pooled = cf_settings.model_copy(update={"case_finding_processes": 2, "case_finding_pool_from": 1})
-    alone = cf_settings.model_copy(update={"case_finding_processes": 1})
+    alone = cf_settings.model_copy(update={"case_finding_processes": 1, "case_finding_pool_from": 1})
 
     pool_progress, in_pool = await _run(cf_app, cf_client, consultant, pooled)
     own_progress, in_own_process = await _run(cf_app, cf_client, consultant, alone)

@@ -3,9 +3,9 @@ specialty's case-finding rules, exactly as a consultant's summary is built.
 
 The work is the same wherever it runs: in the worker's own process, or, for a large practice, in a pool of
 processes, one per core (``VCLINIC_CASE_FINDING_PROCESSES``), which is most of a run's time shared between
-them. Patients go to the pool as the bytes the population store holds, in batches, and come back as what was
-found, in the order they went; at most a few batches are out at once, so memory stays bounded whatever the
-practice's size. The pool's processes are forked from a server process that has already imported what
+them. The pool's processes are given ranges of patients by id and read them from the committed population
+store themselves, so no record passes between processes; what they found comes back in the order the ranges
+went, and at most a few ranges are out at once, so memory stays bounded whatever the practice's size. The pool's processes are forked from a server process that has already imported what
 examining needs (``forkserver``), never from the worker itself, which holds threads and connections.
 """
 
@@ -18,15 +18,16 @@ import os
 import resource
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from multiprocessing import forkserver
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-from app.case_finding.spill import parsed_lines
+from app.case_finding.spill import PatientRange, StoredPatient, StoredPopulation, parsed_lines
 from app.records.analytes import AnalyteCatalogue
 from app.records.normalise import normalise_record
 from app.specialties.base import CaseFinding, SummaryContext
@@ -34,10 +35,8 @@ from app.specialties.registry import SPECIALTIES
 from schemas.clinical import SourceFailure, SourceRecord
 
 PatientReader = Callable[[dict[str, Any], list[dict[str, Any]]], SourceRecord]
-# A batch's patients, as stored: the Patient's line and the lines about them.
-StoredPatient = tuple[bytes, list[bytes]]
 BATCH_PATIENTS = 100
-_BATCHES_OUT_PER_PROCESS = 2
+_RANGES_OUT_PER_PROCESS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +99,6 @@ class Examiner:
         return ExaminedBatch(examined, time.process_time() - started, peak_mb)
 
 
-Examine = Callable[[Iterable[list[StoredPatient]]], AsyncGenerator["ExaminedBatch", None]]
-
-
 def batched(patients: Iterable[StoredPatient], size: int = BATCH_PATIENTS) -> Iterator[list[StoredPatient]]:
     batch: list[StoredPatient] = []
     for patient in patients:
@@ -119,57 +115,66 @@ def pool_processes(configured: int) -> int:
     return configured or len(os.sched_getaffinity(0))
 
 
-# A pool process's examiner, sent once when the process starts rather than with every batch.
-_examiner: Examiner | None = None
-
-
-def _ready_to_examine(examiner: Examiner) -> None:
-    global _examiner
-    _examiner = examiner
-    # What the server process imported is never garbage: left out of the collector's full passes.
-    gc.freeze()
-
-
-def _examine_here(patients: list[StoredPatient]) -> ExaminedBatch:
-    assert _examiner is not None, "a pool process starts with its examiner"
-    return _examiner.examine(patients)
-
-
-@asynccontextmanager
-async def examining(examiner: Examiner, *, processes: int) -> AsyncIterator[Examine]:
-    """A function that examines batches of patients and yields each batch's results, in order: in this
-    process when ``processes`` is 1, else in a pool of that many, shut down when the block ends."""
-    if processes <= 1:
-
-        async def here(batches: Iterable[list[StoredPatient]]) -> AsyncGenerator[ExaminedBatch, None]:
-            for batch in batches:
-                yield examiner.examine(batch)
-                await asyncio.sleep(0)  # the run's heartbeat must be able to renew its lease
-
-        yield here
-        return
+def _forkserver() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(
-        processes, mp_context=context, initializer=_ready_to_examine, initargs=(examiner,)
-    )
-    try:
-        yield lambda batches: _in_pool(pool, batches, processes * _BATCHES_OUT_PER_PROCESS)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return context
 
 
-async def _in_pool(
-    pool: Executor, batches: Iterable[list[StoredPatient]], most_out: int
+def warm_pool() -> None:
+    """Starts the server the pool's processes are forked from, if it is not running: it imports what
+    examining needs (a few seconds) in a process of its own while this one reads the export."""
+    _forkserver()
+    forkserver.ensure_running()
+
+
+async def examined_here(
+    examiner: Examiner, patients: Iterable[StoredPatient]
 ) -> AsyncGenerator[ExaminedBatch, None]:
+    """The patients examined in this process, a batch at a time."""
+    for batch in batched(patients):
+        yield examiner.examine(batch)
+        await asyncio.sleep(0)  # the run's heartbeat must be able to renew its lease
+
+
+async def examined_in_pool(
+    examiner: Examiner, store: Path, ranges: list[PatientRange], *, processes: int
+) -> AsyncGenerator[ExaminedBatch, None]:
+    """The patients of a committed store examined in a pool of ``processes``, each process reading the
+    ranges it is given from the store itself (so no record's bytes pass through this process), in order;
+    the pool is shut down when the generator is closed."""
+    pool = ProcessPoolExecutor(
+        processes, mp_context=_forkserver(), initializer=_ready_to_examine, initargs=(examiner, store)
+    )
     out: deque[Future[ExaminedBatch]] = deque()
     try:
-        for batch in batches:
-            out.append(pool.submit(_examine_here, batch))
-            if len(out) >= most_out:
+        for first, last in ranges:
+            out.append(pool.submit(_examine_range, first, last))
+            if len(out) >= processes * _RANGES_OUT_PER_PROCESS:
                 yield await asyncio.wrap_future(out.popleft())
         while out:
             yield await asyncio.wrap_future(out.popleft())
     finally:
         for future in out:
             future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# A pool process's examiner and store, given once when the process starts rather than with every range.
+_examiner: Examiner | None = None
+_store: StoredPopulation | None = None
+
+
+def _ready_to_examine(examiner: Examiner, store: Path) -> None:
+    global _examiner, _store
+    _examiner, _store = examiner, StoredPopulation(store)
+    # What the server process imported is never garbage: left out of the collector's full passes.
+    gc.freeze()
+
+
+def _examine_range(first: str, last: str) -> ExaminedBatch:
+    assert _examiner is not None, "a pool process starts with its examiner"
+    assert _store is not None, "a pool process starts with its store"
+    started = time.process_time()
+    examined = _examiner.examine(_store.between(first, last))
+    return replace(examined, cpu_seconds=time.process_time() - started)

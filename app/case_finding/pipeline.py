@@ -27,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import AuditLog, AuditNote, Outcome
 from app.auth.principal import Principal, Role
 from app.case_finding.claims import ClaimedRun, RunCounts, claim_run, renew, settle
-from app.case_finding.examine import Examiner, batched, examining
+from app.case_finding.examine import (
+    BATCH_PATIENTS,
+    Examiner,
+    examined_here,
+    examined_in_pool,
+    warm_pool,
+)
 from app.case_finding.findings import (
     PatientFindings,
     carry_forward,
@@ -88,7 +94,7 @@ class RunLimits:
     progress_every: int
     # Examining patients is shared between ``processes`` processes from ``pool_from`` patients a run.
     processes: int = 1
-    pool_from: int = 1000
+    pool_from: int = 3000
 
 
 class RunLost(Exception):
@@ -194,6 +200,8 @@ class CaseFindingRunner:
         specialty = SPECIALTIES.get(claim.specialty)
         if specialty is None:
             raise ValueError(f"no specialty {claim.specialty!r} is registered")
+        if self._limits.processes > 1:
+            warm_pool()
         keep = relevant_lines(specialty.needs, self._catalogue)
         types = exported_types(specialty.needs)
         kept_for = needs_fingerprint(specialty.needs, self._catalogue, types)
@@ -240,8 +248,10 @@ class CaseFindingRunner:
         what is found and what is not found again, since the last commit."""
         read_patient = partial(self._export.read_patient, claim.practice_ods)
         examiner = Examiner(read_patient, specialty, context, self._catalogue)
-        processes = self._limits.processes if (progress.patients_total or 0) >= self._limits.pool_from else 1
-        pooled = processes > 1
+        # A full run's store is read by the pool's processes themselves; an incremental run's changes are not
+        # committed until the run is done (all or none), so its patients, usually few, are examined here.
+        large = (progress.patients_total or 0) >= self._limits.pool_from
+        pooled = self._limits.processes > 1 and large and only is None
         batch: list[PatientFindings] = []
         # Records built here live until the next patient's: the collector's automatic passes would traverse
         # them again and again, so it is off while patients are examined and collects at each progress commit
@@ -249,11 +259,12 @@ class CaseFindingRunner:
         gc.disable()
         # Patients read again and found nothing, and patients deleted upstream: their findings resolve.
         unfound = [nhs for nhs in map(self._nhs_number_of(claim), spill.deleted_patients) if nhs]
-        stored = batched(spill.stored_patients(only))
-        async with (
-            examining(examiner, processes=processes) as examine,
-            aclosing(examine(stored)) as results,
-        ):
+        if pooled:
+            ranges = spill.ranges(BATCH_PATIENTS)
+            examined_all = examined_in_pool(examiner, spill.path, ranges, processes=self._limits.processes)
+        else:
+            examined_all = examined_here(examiner, spill.stored_patients(only))
+        async with aclosing(examined_all) as results:
             async for examined in results:
                 if pooled:
                     progress.cpu_seconds_elsewhere += examined.cpu_seconds

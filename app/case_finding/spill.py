@@ -138,6 +138,59 @@ def parsed_lines(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
     return resources, len(lines) - len(resources)
 
 
+StoredPatient = tuple[bytes, list[bytes]]
+PatientRange = tuple[str, str]
+_ALL_ABOUT = "SELECT patient, body FROM resources ORDER BY patient"
+_RANGE_ABOUT = "SELECT patient, body FROM resources WHERE patient BETWEEN ? AND ? ORDER BY patient"
+_ALL_PATIENTS = "SELECT id, body FROM patients ORDER BY id"
+_RANGE_PATIENTS = "SELECT id, body FROM patients WHERE id BETWEEN ? AND ? ORDER BY id"
+
+
+def stored_between(
+    db: sqlite3.Connection, first: str | None = None, last: str | None = None
+) -> Iterator[StoredPatient]:
+    """The patients with ids from ``first`` to ``last`` (all, without them), in id order: their Patient's
+    line, and the lines about them followed by those of the Medications their requests name."""
+    whole = first is None or last is None
+    bounds = () if whole else (first, last)
+    # One pass over each table in patient order, merged: far cheaper than a query per patient.
+    rows: Iterator[tuple[str, bytes]] = iter(db.execute(_ALL_ABOUT if whole else _RANGE_ABOUT, bounds))
+    pending = next(rows, None)
+    for patient_id, body in db.cursor().execute(_ALL_PATIENTS if whole else _RANGE_PATIENTS, bounds):
+        while pending is not None and pending[0] < patient_id:
+            pending = next(rows, None)  # about no exported patient
+        lines: list[bytes] = []
+        while pending is not None and pending[0] == patient_id:
+            lines.append(pending[1])
+            pending = next(rows, None)
+        yield body, with_medications(db, lines)
+
+
+def with_medications(db: sqlite3.Connection, lines: list[bytes]) -> list[bytes]:
+    """The lines, then the stored Medications their requests name (read from the lines' bytes); a named one
+    not stored is left for the parser to report."""
+    named = {found for found in map(named_medication, lines) if found is not None}
+    if not named:
+        return lines
+    wanted = orjson.dumps(sorted(named)).decode()
+    query = "SELECT body FROM medications WHERE id IN (SELECT value FROM json_each(?))"
+    return lines + [row[0] for row in db.execute(query, (wanted,))]
+
+
+class StoredPopulation:
+    """A population store read by another process than the one writing it, once its lines are committed
+    (``PatientSpill.ranges``): read-only, a range of patients at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+    def between(self, first: str, last: str) -> list[StoredPatient]:
+        return list(stored_between(self._db, first, last))
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class PatientSpill:
     """Write with ``add``; then ``patients()`` yields each Patient with the resources about them.
 
@@ -295,43 +348,30 @@ class PatientSpill:
             resources, unreadable = parsed_lines(lines)
             yield orjson.loads(patient), resources, unreadable
 
-    def stored_patients(self, only: set[str] | None = None) -> Iterator[tuple[bytes, list[bytes]]]:
+    def stored_patients(self, only: set[str] | None = None) -> Iterator[StoredPatient]:
         """Each patient (of ``only``, when given) as stored, unparsed: their Patient's line, and the lines
         about them followed by those of the Medications their requests name."""
         self._flush()
         self._index()
-        if only is not None:
-            for patient_id in sorted(only):
-                row = self._db.execute("SELECT body FROM patients WHERE id = ?", (patient_id,)).fetchone()
-                if row is None:
-                    continue
-                query = "SELECT body FROM resources WHERE patient = ?"
-                about = [line[0] for line in self._db.execute(query, (patient_id,))]
-                yield row[0], self._with_medications(about)
+        if only is None:
+            yield from stored_between(self._db)
             return
-        # One pass over each table in patient order, merged: far cheaper than a query per patient.
-        rows: Iterator[tuple[str, bytes]] = iter(
-            self._db.execute("SELECT patient, body FROM resources ORDER BY patient")
-        )
-        pending = next(rows, None)
-        for patient_id, body in self._db.cursor().execute("SELECT id, body FROM patients ORDER BY id"):
-            while pending is not None and pending[0] < patient_id:
-                pending = next(rows, None)  # about no exported patient
-            lines: list[bytes] = []
-            while pending is not None and pending[0] == patient_id:
-                lines.append(pending[1])
-                pending = next(rows, None)
-            yield body, self._with_medications(lines)
+        for patient_id in sorted(only):
+            row = self._db.execute("SELECT body FROM patients WHERE id = ?", (patient_id,)).fetchone()
+            if row is None:
+                continue
+            query = "SELECT body FROM resources WHERE patient = ?"
+            about = [line[0] for line in self._db.execute(query, (patient_id,))]
+            yield row[0], with_medications(self._db, about)
 
-    def _with_medications(self, lines: list[bytes]) -> list[bytes]:
-        """The lines, then the stored Medications their requests name (read from the lines' bytes); a named
-        one not stored is left for the parser to report."""
-        named = {found for found in map(named_medication, lines) if found is not None}
-        if not named:
-            return lines
-        wanted = orjson.dumps(sorted(named)).decode()
-        query = "SELECT body FROM medications WHERE id IN (SELECT value FROM json_each(?))"
-        return lines + [row[0] for row in self._db.execute(query, (wanted,))]
+    def ranges(self, size: int) -> list[PatientRange]:
+        """The stored patients in ranges of ``size`` (first and last id), each to be read by
+        ``StoredPopulation.between``, perhaps in another process: what is added is committed first."""
+        self._flush()
+        self._index()
+        self._db.commit()
+        ids = [row[0] for row in self._db.execute("SELECT id FROM patients ORDER BY id")]
+        return [(ids[start], ids[min(start + size, len(ids)) - 1]) for start in range(0, len(ids), size)]
 
     def get(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -111,7 +111,10 @@ class Settings(BaseSettings):
         description="Processes a run's patients are examined in: 0 for one per core, 1 for the worker's own",
     )
     case_finding_pool_from: int = Field(
-        default=1000, ge=1, description="Patients from which a run examines them in several processes"
+        default=3000,
+        ge=1,
+        description="Patients from which a full run examines them in several processes (below it, starting a"
+        " pool costs a worker's first run more than it saves)",
     )
     case_finding_schedule_day: int | None = Field(
         default=None,

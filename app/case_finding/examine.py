@@ -5,8 +5,9 @@ The work is the same wherever it runs: in the worker's own process, or, for a la
 processes, one per core (``VCLINIC_CASE_FINDING_PROCESSES``), which is most of a run's time shared between
 them. The pool's processes are given ranges of patients by id and read them from the committed population
 store themselves, so no record passes between processes; what they found comes back in the order the ranges
-went, and at most a few ranges are out at once, so memory stays bounded whatever the practice's size. The pool's processes are forked from a server process that has already imported what
-examining needs (``forkserver``), never from the worker itself, which holds threads and connections.
+went, and at most a few ranges are out at once, so memory stays bounded whatever the practice's size.
+The pool's processes are forked from a server process that has already imported what examining needs
+(``forkserver``), never from the worker itself, which holds threads and connections.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ typecheck: install
 	$(BIN)/mypy app adapters schemas
 
 pytest: install
-	$(BIN)/pytest --cov --cov-report=term:skip-covered -q $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term:skip-covered -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

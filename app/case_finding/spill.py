@@ -253,10 +253,10 @@ class PatientSpill:
         if self._keep is not None and not self._keep(line):
             return
         if line.resource_type == "Patient":
-            self._add_patient(line)
+            self._add_by_id(line, self._patients)
             return
         if line.resource_type == "Medication":
-            self._add_medication(line)
+            self._add_by_id(line, self._medications)
             return
         body = line.line
         reference = None if b'"contained"' in body else subject_reference(body)
@@ -277,24 +277,15 @@ class PatientSpill:
         if len(self._resources) >= _BATCH:
             self._flush()
 
-    def _add_patient(self, line: BulkLine) -> None:
+    def _add_by_id(self, line: BulkLine, rows: list[tuple[str, bytes]]) -> None:
+        """A Patient's or a Medication's line, kept by its own id (parsed to read it: such lines are few)."""
         resource = _load(line)
-        patient_id = resource.get("id") if resource is not None else None
-        if type(patient_id) is not str:
+        resource_id = resource.get("id") if resource is not None else None
+        if type(resource_id) is not str:
             self.unplaced += 1
             return
-        self._patients.append((patient_id, line.line))
-        if len(self._patients) >= _BATCH:
-            self._flush()
-
-    def _add_medication(self, line: BulkLine) -> None:
-        resource = _load(line)
-        medication_id = resource.get("id") if resource is not None else None
-        if type(medication_id) is not str:
-            self.unplaced += 1
-            return
-        self._medications.append((medication_id, line.line))
-        if len(self._medications) >= _BATCH:
+        rows.append((resource_id, line.line))
+        if len(rows) >= _BATCH:
             self._flush()
 
     def _delete(self, kind: str, resource_id: str) -> None:
@@ -338,15 +329,6 @@ class PatientSpill:
         self._flush()
         count: int = self._db.execute("SELECT count(*) FROM patients").fetchone()[0]
         return count
-
-    def patients(
-        self, only: set[str] | None = None
-    ) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], int]]:
-        """Each patient (of ``only``, when given) with the resources about them, each line parsed once, and
-        how many of their lines could not be parsed (left out)."""
-        for patient, lines in self.stored_patients(only):
-            resources, unreadable = parsed_lines(lines)
-            yield orjson.loads(patient), resources, unreadable
 
     def stored_patients(self, only: set[str] | None = None) -> Iterator[StoredPatient]:
         """Each patient (of ``only``, when given) as stored, unparsed: their Patient's line, and the lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -16,6 +17,7 @@ from app.case_finding.spill import (
     PatientSpill,
     open_population,
     own_id,
+    parsed_lines,
     subject_reference,
 )
 from app.specialties.registry import SPECIALTIES, analyte_catalogue
@@ -23,6 +25,14 @@ from schemas.bulk import BulkLine
 from tests.support.fhir_factory import UK, patient, result
 
 WHEN = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+
+def _read_back(
+    spill: PatientSpill, only: set[str] | None = None
+) -> list[tuple[dict[str, Any], list[dict[str, Any]], int]]:
+    """Each stored patient parsed as examining parses them: the Patient, the resources about them, and how
+    many of their lines could not be parsed."""
+    return [(orjson.loads(patient), *parsed_lines(lines)) for patient, lines in spill.stored_patients(only)]
 
 
 def _line(resource_type: str, body: bytes) -> BulkLine:
@@ -56,7 +66,7 @@ def test_lines_are_grouped_by_the_patient_their_bytes_name_whatever_the_spacing(
 
         read = {
             p["id"]: ([r["id"] for r in resources], unreadable)
-            for p, resources, unreadable in spill.patients()
+            for p, resources, unreadable in _read_back(spill)
         }
 
     assert read == {first["id"]: (["c1"], 0), second["id"]: (["o9"], 0)}
@@ -73,7 +83,7 @@ def test_a_line_that_is_not_json_is_left_out_of_its_patients_record_and_counted(
         spill.add(_line("Observation", orjson.dumps(result(who["id"], 1, UK["acr"], "2026-10-01", 5))))
         spill.add(_line("Observation", broken))
 
-        [(_, resources, unreadable)] = list(spill.patients())
+        [(_, resources, unreadable)] = list(_read_back(spill))
 
     assert [r["id"] for r in resources] == [f"obs-{UK['acr'].code}-1"]
     assert unreadable == 1
@@ -128,7 +138,7 @@ def test_changes_left_unkept_leave_the_kept_population_as_it_was(tmp_path: Path)
 
     with open_population(kept) as population:
         assert population.kept_transaction_time == WHEN
-        assert [p["id"] for p, _, _ in population.start(incremental=True).patients()] == [who["id"]]
+        assert [p["id"] for p, _, _ in _read_back(population.start(incremental=True))] == [who["id"]]
 
 
 def _naming(request_id: str, patient_id: str, reference: str) -> bytes:
@@ -165,7 +175,7 @@ def test_a_medication_is_read_back_with_each_patient_whose_requests_name_it() ->
         spill.add(_line("Medication", _medication("m2", "Ramipril 5mg capsules")))
         spill.add(_line("Medication", _medication("unnamed", "Aspirin 75mg tablets")))
 
-        read = {p["id"]: sorted(r["id"] for r in resources) for p, resources, _ in spill.patients()}
+        read = {p["id"]: sorted(r["id"] for r in resources) for p, resources, _ in _read_back(spill)}
 
     assert read == {
         first["id"]: ["m1", "r1"],
@@ -189,7 +199,7 @@ def test_a_medication_sent_again_by_a_later_export_replaces_the_kept_one(tmp_pat
         changes = population.start(incremental=True)
         changes.add(_line("MedicationRequest", _naming("r1", who["id"], "Medication/m1")))
         changes.add(_line("Medication", _medication("m1", "Indapamide 1.5mg modified-release tablets")))
-        [(_, resources, _)] = list(changes.patients(changes.touched))
+        [(_, resources, _)] = list(_read_back(changes, changes.touched))
 
     names = [r["code"]["text"] for r in resources if r["resourceType"] == "Medication"]
     assert names == ["Indapamide 1.5mg modified-release tablets"]

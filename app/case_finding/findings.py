@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -89,16 +89,20 @@ async def store_findings(
     return opened
 
 
+def _open_findings(claim: ClaimedRun) -> list[ColumnElement[bool]]:
+    """The practice's open findings for the run's specialty: new, or added to a clinic."""
+    return [
+        col(CaseFindingRecord.practice_ods) == claim.practice_ods,
+        col(CaseFindingRecord.specialty) == claim.specialty,
+        col(CaseFindingRecord.status).in_([FindingStatus.NEW, FindingStatus.ADDED_TO_CLINIC]),
+    ]
+
+
 async def resolve_unfound(session: AsyncSession, claim: ClaimedRun) -> None:
     """After a whole run: what it no longer finds is resolved, unless dismissed (which stays dismissed)."""
     await session.execute(
         update(CaseFindingRecord)
-        .where(
-            col(CaseFindingRecord.practice_ods) == claim.practice_ods,
-            col(CaseFindingRecord.specialty) == claim.specialty,
-            col(CaseFindingRecord.run_id) != claim.run_id,
-            col(CaseFindingRecord.status).in_([FindingStatus.NEW, FindingStatus.ADDED_TO_CLINIC]),
-        )
+        .where(*_open_findings(claim), col(CaseFindingRecord.run_id) != claim.run_id)
         .values(status=FindingStatus.RESOLVED.value)
         .execution_options(synchronize_session=False)
     )
@@ -111,10 +115,8 @@ async def resolve_patients(session: AsyncSession, claim: ClaimedRun, nhs_numbers
         await session.execute(
             update(CaseFindingRecord)
             .where(
-                col(CaseFindingRecord.practice_ods) == claim.practice_ods,
-                col(CaseFindingRecord.specialty) == claim.specialty,
+                *_open_findings(claim),
                 col(CaseFindingRecord.nhs_number).in_(nhs_numbers[start : start + 500]),
-                col(CaseFindingRecord.status).in_([FindingStatus.NEW, FindingStatus.ADDED_TO_CLINIC]),
             )
             .values(status=FindingStatus.RESOLVED.value)
             .execution_options(synchronize_session=False)
@@ -126,12 +128,7 @@ async def carry_forward(session: AsyncSession, claim: ClaimedRun) -> None:
     before found them, and are this run's too (so its findings list and count are the practice's whole)."""
     await session.execute(
         update(CaseFindingRecord)
-        .where(
-            col(CaseFindingRecord.practice_ods) == claim.practice_ods,
-            col(CaseFindingRecord.specialty) == claim.specialty,
-            col(CaseFindingRecord.run_id) != claim.run_id,
-            col(CaseFindingRecord.status).in_([FindingStatus.NEW, FindingStatus.ADDED_TO_CLINIC]),
-        )
+        .where(*_open_findings(claim), col(CaseFindingRecord.run_id) != claim.run_id)
         .values(run_id=claim.run_id)
         .execution_options(synchronize_session=False)
     )
